@@ -1,0 +1,31 @@
+# The two commands a newcomer needs are `make run` and `make test`; each sets up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint k8s-check clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/zkpot sim $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m ruff check services tests
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not integration" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check services tests
+	$(PY) -m mypy services/zkpot
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

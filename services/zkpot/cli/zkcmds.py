@@ -1,0 +1,130 @@
+"""`zkpot circuit build | train | prove | verify`: the zk pipeline from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from zkpot.cli.ui import out, print_json, step
+from zkpot.domain.errors import ProofRejected
+from zkpot.errors import InputError
+from zkpot.zk import circuit as zcircuit
+from zkpot.zk import data as zdata
+from zkpot.zk import model as zmodel
+from zkpot.zk import prover as zprover
+from zkpot.zk.verifier import ProofVerifier
+
+DEFAULT_SAMPLES = 32
+
+
+def add_circuit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
+                   help=f"public test samples per proof (default {DEFAULT_SAMPLES})")
+    p.add_argument("--arch", default="mlp-64-32-10", help="model architecture (default mlp-64-32-10)")
+    p.add_argument("--commitment", choices=zcircuit.COMMITMENTS, default="polycommit",
+                   help="how the weights are committed inside the proof (default polycommit)")
+    p.add_argument("--srs", type=Path, help="an operator-supplied (ceremony) SRS file; default: a local "
+                                             "development SRS")
+
+
+def spec_from(args: argparse.Namespace) -> zcircuit.CircuitSpec:
+    return zcircuit.CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=args.samples,
+                                commitment=args.commitment)
+
+
+def load_circuit(args: argparse.Namespace) -> zcircuit.Circuit:
+    spec = spec_from(args)
+    with step(f"circuit {spec.arch.name}, {spec.samples} samples, {spec.commitment}") as update:
+        return zcircuit.build(spec, srs_file=args.srs, progress=update)
+
+
+def cmd_circuit_build(args: argparse.Namespace) -> int:
+    c = load_circuit(args)
+    manifest = {k: v for k, v in c.manifest.items()}
+    manifest["artifacts"] = str(c.root)
+    print_json(manifest)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    arch = zmodel.Arch.parse(args.arch)
+    if args.data:
+        shard = zdata.load_npz(args.data)
+    else:
+        shard = zdata.client_shard(args.client, args.clients, alpha=args.alpha, seed=args.split_seed)
+    start = zmodel.load_weights(arch, args.start) if args.start else zmodel.init_weights(arch, 0)
+    with step(f"training client {args.client} on {len(shard)} samples ({args.epochs} epochs)"):
+        w = zmodel.train(arch, start, shard, epochs=args.epochs, seed=args.client)
+    zmodel.save_weights(args.out, w)
+    test = zdata.split()[1]
+    out.print(f"saved {args.out}: float accuracy on the public test set "
+              f"{zmodel.count_correct(arch, w, test)}/{len(test)}")
+    return 0
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    c = load_circuit(args)
+    weights = zmodel.load_weights(c.spec.arch, args.model)
+    with step(f"proving accuracy on {c.spec.samples} public samples"):
+        r = zprover.prove(c, weights)
+    args.out.write_bytes(r.proof)
+    out.print(f"wrote {args.out}: {r.correct}/{r.samples} correct, commitment {r.commitment}, "
+              f"prove {r.timings['prove_s']:.1f} s")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        proof = args.proof.read_bytes()
+    except FileNotFoundError as e:
+        raise InputError(f"no such proof file: {args.proof}") from e
+    c = load_circuit(args)
+    try:
+        claims = ProofVerifier(c).check(proof)
+    except ProofRejected as e:
+        out.print(f"INVALID ({e.reason}): {e}")
+        return 1
+    result = {"valid": claims.instances_digest == c.manifest["instances_digest"],
+              "commitment": claims.commitment, "correct": claims.correct, "samples": claims.samples}
+    if not result["valid"]:
+        out.print("INVALID (test_set_mismatch): the proof is not over this task's public test set")
+        return 1
+    if args.json:
+        print_json(result)
+    else:
+        out.print(f"VALID: {claims.correct}/{claims.samples} correct, commitment {claims.commitment}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    circuit = sub.add_parser("circuit", help="build the accuracy circuit and its keys")
+    csub = circuit.add_subparsers(dest="circuit_cmd", required=True)
+    build = csub.add_parser("build", help="settings, calibration, compile, SRS, setup; prints the manifest")
+    add_circuit_args(build)
+    build.set_defaults(func=cmd_circuit_build)
+
+    train = sub.add_parser("train", help="train one client's model on its shard")
+    train.add_argument("--client", type=int, default=0)
+    train.add_argument("--clients", type=int, default=4)
+    train.add_argument("--alpha", type=float, help="non-IID: Dirichlet alpha (default IID)")
+    train.add_argument("--split-seed", type=int, default=0)
+    train.add_argument("--data", type=Path, help="train on your own .npz (X: n x 64 in [0,1], y: n labels)")
+    train.add_argument("--start", type=Path, help="global model to start from (.npz)")
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--arch", default="mlp-64-32-10")
+    train.add_argument("--out", type=Path, default=Path("model.npz"))
+    train.set_defaults(func=cmd_train)
+
+    prove = sub.add_parser("prove", help="prove a model's accuracy on the public test set")
+    prove.add_argument("--model", type=Path, required=True)
+    prove.add_argument("--out", type=Path, default=Path("proof.json"))
+    add_circuit_args(prove)
+    prove.set_defaults(func=cmd_prove)
+
+    verify = sub.add_parser("verify", help="verify a proof; exit 0 only when valid")
+    verify.add_argument("proof", type=Path)
+    verify.add_argument("--json", action="store_true")
+    add_circuit_args(verify)
+    verify.set_defaults(func=cmd_verify)
+
+

@@ -1,0 +1,123 @@
+"""Typed service settings, read from the environment in exactly one place.
+
+Every variable a service reads is declared here (``ENV`` lists them with their meaning), so the Helm chart and
+the devnet can be checked against one list. Secrets are paths to files (Kubernetes Secrets mount as files) and
+the settings objects never print key material.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from zkpot.errors import InputError
+
+SERVICES = ("trainer", "prover", "validator", "block-producer", "ipfs-gateway")
+
+
+@dataclasses.dataclass(frozen=True)
+class Var:
+    name: str
+    help: str
+    required_by: tuple[str, ...] = ()
+    default: str | None = None
+
+
+_ALL = SERVICES
+ENV: tuple[Var, ...] = (
+    # shared by every service
+    Var("ZKPOT_SERVICE", "which service this process runs", (), None),
+    Var("ZKPOT_NATS_URL", "NATS server URL", _ALL, None),
+    Var("ZKPOT_DATABASE_URL", "PostgreSQL URL (postgresql+psycopg://user@host:port/db)", _ALL, None),
+    Var("ZKPOT_GATEWAY_URL", "base URL of the ipfs-gateway service",
+        ("trainer", "prover", "validator", "block-producer"), None),
+    Var("ZKPOT_GENESIS", "path of the genesis (task) JSON file", ("trainer", "prover", "validator",
+                                                                  "block-producer"), None),
+    Var("ZKPOT_HTTP_PORT", "port of /healthz, /readyz and /metrics", (), "8080"),
+    Var("ZKPOT_LOG_LEVEL", "log level (DEBUG, INFO, WARNING, ERROR)", (), "INFO"),
+    Var("ZKPOT_INSTANCE", "instance name (pod name); names durable consumers and metrics", (), None),
+    Var("ZKPOT_CACHE", "cache directory for circuit artifacts (pk, compiled circuits, SRS)", (), None),
+    # keys (files holding hex)
+    Var("ZKPOT_KEY_FILE", "file holding this party's Ed25519 seed (hex)",
+        ("trainer", "validator", "block-producer"), None),
+    Var("ZKPOT_AGGREGATOR_KEY_FILE", "file holding the aggregator's X25519 private key (hex)",
+        ("block-producer",), None),
+    # trainer
+    Var("ZKPOT_CLIENT_INDEX", "this member's index in the client registry", ("trainer",), None),
+    Var("ZKPOT_TRAIN_DATA", "the member's private data (.npz with X, y); default: its shard of digits", (), None),
+    Var("ZKPOT_EPOCHS", "local training epochs per round", (), "20"),
+    # prover
+    Var("ZKPOT_PROVER_WORKERS", "proof worker processes per prover", (), "1"),
+    Var("ZKPOT_CIRCUIT_DIR", "directory holding the derived circuit artifacts (pk, vk, settings)",
+        ("prover", "validator", "block-producer"), None),
+    # block-producer
+    Var("ZKPOT_ROUNDS", "stop opening rounds after this many (0: run forever)", (), "0"),
+    # ipfs-gateway
+    Var("ZKPOT_IPFS_BACKEND", "blob store behind the gateway: 'kubo' (RPC API) or 'local' (embedded CAS)",
+        ("ipfs-gateway",), None),
+    Var("ZKPOT_IPFS_API", "Kubo RPC API base URL (with ZKPOT_IPFS_BACKEND=kubo)", (), None),
+    Var("ZKPOT_BLOB_DIR", "directory of the embedded store (with ZKPOT_IPFS_BACKEND=local)", (), None),
+    Var("ZKPOT_MAX_BLOB_BYTES", "largest blob the gateway accepts", (), str(64 * 1024 * 1024)),
+)
+ENV_NAMES = frozenset(v.name for v in ENV)
+
+
+def required_for(service: str) -> set[str]:
+    """Variables without a default that ``service`` cannot start without."""
+    return {v.name for v in ENV if service in v.required_by}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The environment of one service process, checked once at start."""
+
+    service: str
+    values: Mapping[str, str]
+
+    @classmethod
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        if service not in SERVICES:
+            raise InputError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+        values = {v.name: env[v.name] for v in ENV if v.name in env}
+        for v in ENV:
+            if v.name not in values and v.default is not None:
+                values[v.name] = v.default
+        missing = sorted(required_for(service) - set(values))
+        if missing:
+            raise InputError(f"{service}: missing environment variable(s) {', '.join(missing)}")
+        return cls(service, values)
+
+    def get(self, name: str) -> str | None:
+        if name not in ENV_NAMES:
+            raise KeyError(f"{name} is not a declared setting (add it to zkpot.config.ENV)")
+        return self.values.get(name)
+
+    def str(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise InputError(f"{self.service}: {name} is not set")
+        return value
+
+    def int(self, name: str) -> int:
+        text = self.str(name)
+        try:
+            return int(text)
+        except ValueError as e:
+            raise InputError(f"{self.service}: {name} must be an integer, got {text!r}") from e
+
+    def path(self, name: str) -> Path:
+        return Path(self.str(name))
+
+    def secret_hex(self, name: str) -> str:
+        """Read a key file; the value never appears in repr or errors."""
+        path = self.path(name)
+        try:
+            return path.read_text().strip()
+        except OSError as e:
+            raise InputError(f"{self.service}: cannot read {name} file {path}: {e.strerror}") from e
+
+    def __repr__(self) -> str:
+        return f"Settings({self.service}, {sorted(self.values)})"

@@ -1,0 +1,215 @@
+"""Wire messages of the ZKPoT protocol: transactions, attestations, blocks, votes and the genesis (task).
+
+All numbers are integers (accuracy is ``correct`` out of ``samples``), keys, hashes and signatures are
+lower-case hex, and every message carries a schema version ``v``. Ids and hashes are sha256 of canonical
+encodings (see ``encoding.canonical``); signatures never feed into an id.
+"""
+
+import dataclasses
+import functools
+from typing import Any, Self
+
+from zkpot.domain.encoding import digest
+from zkpot.domain.keys import SigningKey, verify_signature
+from zkpot.domain.schema import Message, SignedMessage
+
+SCHEMA_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Transaction(SignedMessage):
+    """A client's claim: the model committed to by ``commitment`` gets ``correct`` of ``samples`` right."""
+
+    round: int
+    parent: str
+    client: str
+    commitment: str
+    correct: int
+    samples: int
+    proof_cid: str
+    proof_sha256: str
+    model_cid: str
+    model_sha256: str
+    n_train: int
+    timestamp_ms: int
+    signature: str = ""
+    v: int = SCHEMA_VERSION
+
+    SIGNER = "client"
+    HEX_FIELDS = frozenset({"parent", "client", "proof_sha256", "model_sha256", "signature"})
+
+    @functools.cached_property
+    def tx_id(self) -> str:
+        return self.payload_id
+
+
+@dataclasses.dataclass(frozen=True)
+class Attestation(SignedMessage):
+    """A validator's verdict on one transaction; ``reason`` is a ``Reason`` value ("ok" when valid)."""
+
+    tx_id: str
+    round: int
+    validator: str
+    valid: bool
+    reason: str
+    signature: str = ""
+    v: int = SCHEMA_VERSION
+
+    SIGNER = "validator"
+    HEX_FIELDS = frozenset({"tx_id", "validator", "signature"})
+
+    @functools.cached_property
+    def attestation_id(self) -> str:
+        return self.payload_id
+
+
+@dataclasses.dataclass(frozen=True)
+class Vote(SignedMessage):
+    """A validator's verdict on a proposed block."""
+
+    block_hash: str
+    height: int
+    validator: str
+    accept: bool
+    reason: str
+    signature: str = ""
+    v: int = SCHEMA_VERSION
+
+    SIGNER = "validator"
+    HEX_FIELDS = frozenset({"block_hash", "validator", "signature"})
+
+    @functools.cached_property
+    def vote_id(self) -> str:
+        return self.payload_id
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockHeader(Message):
+    """Everything a block commits to; ``leader_*`` are empty / 0 when the block has no transactions."""
+
+    height: int
+    round: int
+    prev_hash: str
+    timestamp_ms: int
+    producer: str
+    leader_client: str
+    leader_tx: str
+    leader_correct: int
+    samples: int
+    tx_root: str
+    accepted: int
+    rejected: int
+    model_cid: str
+    model_sha256: str
+    model_commitment: str
+    global_correct: int
+    global_samples: int
+    aggregation: str
+    genesis_hash: str
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset(
+        {"prev_hash", "producer", "leader_client", "leader_tx", "tx_root", "model_sha256", "genesis_hash"}
+    )
+
+    @functools.cached_property
+    def block_hash(self) -> str:
+        return digest(self.to_dict())
+
+
+@dataclasses.dataclass(frozen=True)
+class RejectedTx(Message):
+    """A transaction the producer left out, with the ``Reason`` value why."""
+
+    tx_id: str
+    client: str
+    reason: str
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset({"tx_id", "client"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Block(Message):
+    """A header, the producer's signature over its hash, and the body (txs sorted by tx id)."""
+
+    header: BlockHeader
+    signature: str
+    txs: tuple[Transaction, ...]
+    rejected: tuple[RejectedTx, ...]
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset({"signature"})
+
+    @property
+    def hash(self) -> str:
+        return self.header.block_hash
+
+    @classmethod
+    def create(
+        cls,
+        header: BlockHeader,
+        txs: tuple[Transaction, ...] | list[Transaction],
+        rejected: tuple[RejectedTx, ...] | list[RejectedTx],
+        key: SigningKey,
+    ) -> Self:
+        """Sign ``header`` with ``key``; txs and rejected entries are put in tx-id order."""
+        signature = key.sign(bytes.fromhex(header.block_hash))
+        return cls(
+            header=header,
+            signature=signature,
+            txs=tuple(sorted(txs, key=lambda tx: tx.tx_id)),
+            rejected=tuple(sorted(rejected, key=lambda r: r.tx_id)),
+        )
+
+    def signature_valid(self) -> bool:
+        return verify_signature(self.header.producer, bytes.fromhex(self.hash), self.signature)
+
+
+@dataclasses.dataclass(frozen=True)
+class Genesis(Message):
+    """The task, published once: test set, architecture, circuit manifest, keys and round parameters.
+
+    ``arch`` and ``circuit`` are opaque to the domain (JSON objects without floats); treat them as read-only,
+    since ``genesis_hash`` is recomputed from them.
+    """
+
+    task_id: str
+    created_ms: int
+    dataset: str
+    test_set_sha256: str
+    test_instances_digest: str
+    samples: int
+    arch: dict[str, Any]
+    circuit: dict[str, Any]
+    validators: tuple[str, ...]
+    producer: str
+    aggregator_box_key: str
+    clients: tuple[str, ...]
+    quorum: int
+    round_deadline_s: int
+    accuracy_floor: int
+    initial_model_cid: str
+    initial_model_sha256: str
+    aggregation: str
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset(
+        {"test_set_sha256", "validators", "producer", "aggregator_box_key", "clients", "initial_model_sha256"}
+    )
+
+    @property
+    def genesis_hash(self) -> str:
+        return digest(self.to_dict())
+
+
+def bft_quorum(n: int) -> int:
+    """Smallest number of votes out of ``n`` validators such that any two quorums share an honest one.
+
+    With f = (n - 1) // 3 tolerated faults that is (n + f) // 2 + 1: exactly 2f + 1 when n = 3f + 1, and more
+    when n is not of that form (n = 5 needs 4, since two sets of 2f + 1 = 3 could overlap in one faulty node).
+    """
+    if n < 1:
+        raise ValueError(f"need at least one validator, got {n}")
+    f = (n - 1) // 3
+    return (n + f) // 2 + 1

@@ -1,0 +1,120 @@
+"""Proving a model's accuracy, and recomputing its weight commitment outside the circuit.
+
+A client's weights are compiled against the circuit's frozen settings; the witness then carries the weight
+commitment (a KZG commitment for `polycommit`, a Poseidon hash for `hashed`), the public test-set inputs and the
+count of correct predictions. The pk comes from the one setup of the architecture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zkpot.zk.circuit import Circuit
+from zkpot.zk.model import check_weights, export_accuracy_onnx
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    proof: bytes  # the ezkl proof file (JSON) as stored on IPFS
+    commitment: str
+    correct: int
+    samples: int
+    timings: dict[str, float]
+
+
+def instances_digest(inputs: list[list[str]]) -> str:
+    """sha256 over the public input felts (test features then labels), in circuit order."""
+    h = hashlib.sha256()
+    for tensor in inputs:
+        for felt in tensor:
+            h.update(felt.encode())
+            h.update(b",")
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def commitment_layout(kind: str, witness: Mapping[str, Any]) -> dict[str, Any]:
+    """How a verifier finds the weight commitment in a proof of this circuit."""
+    params = witness["processed_params"]
+    if kind == "polycommit":
+        return {"kind": kind, "points": sum(len(group) for group in params["polycommit"])}
+    return {"kind": kind, "elements": len(params["poseidon_hash"])}
+
+
+def witness_commitment(kind: str, witness: Mapping[str, Any]) -> str:
+    params = witness["processed_params"]
+    if kind == "polycommit":
+        return "".join(p for group in params["polycommit"] for p in group)
+    return "".join(params["poseidon_hash"])
+
+
+def felt_to_int(felt: str) -> int:
+    """ezkl writes field elements as 32-byte little-endian hex."""
+    return int.from_bytes(bytes.fromhex(felt), "little")
+
+
+def _compile(circuit: Circuit, weights: Mapping[str, np.ndarray], work: Path) -> Path:
+    import ezkl
+
+    onnx_path, compiled = work / "model.onnx", work / "model.compiled"
+    export_accuracy_onnx(circuit.spec.arch, check_weights(circuit.spec.arch, weights), circuit.spec.samples,
+                         onnx_path)
+    ezkl.compile_circuit(str(onnx_path), str(compiled), str(circuit.settings))
+    return compiled
+
+
+def _witness(circuit: Circuit, compiled: Path, out: Path) -> dict[str, Any]:
+    """Run gen_witness and read its JSON file (the returned object holds opaque G1 points)."""
+    import ezkl
+
+    ezkl.gen_witness(str(circuit.input_json), str(compiled), str(out), vk_path=str(circuit.vk),
+                     srs_path=str(circuit.srs))
+    return json.loads(out.read_text())
+
+
+def model_commitment(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> str:
+    """The commitment a proof of these weights exposes, recomputed from the weights alone."""
+    with tempfile.TemporaryDirectory(prefix="zkpot-commit-") as tmp:
+        compiled = _compile(circuit, weights, Path(tmp))
+        return witness_commitment(circuit.spec.commitment, _witness(circuit, compiled, Path(tmp) / "w.json"))
+
+
+def prove(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> ProofResult:
+    """Compile, witness and prove the model's count of correct test samples (CPU-heavy: run off the loop)."""
+    import ezkl
+
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="zkpot-prove-") as tmp:
+        work = Path(tmp)
+        t = time.perf_counter()
+        compiled = _compile(circuit, weights, work)
+        witness = _witness(circuit, compiled, work / "witness.json")
+        timings["witness_s"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        ezkl.prove(str(work / "witness.json"), str(compiled), str(circuit.pk), str(work / "proof.json"),
+                   srs_path=str(circuit.srs))
+        timings["prove_s"] = round(time.perf_counter() - t, 3)
+        proof = (work / "proof.json").read_bytes()
+    return ProofResult(
+        proof=proof,
+        commitment=witness_commitment(circuit.spec.commitment, witness),
+        correct=felt_to_int(witness["outputs"][-1][-1]),
+        samples=circuit.spec.samples,
+        timings=timings,
+    )
+
+
+def load_proof_json(proof: bytes) -> dict[str, Any]:
+    doc = json.loads(proof)
+    if not isinstance(doc, dict):
+        raise ValueError("a proof file is a JSON object")
+    return doc
