@@ -1,0 +1,32 @@
+"""Errors of the transport, and the one a handler raises to ask for a later redelivery."""
+
+from __future__ import annotations
+
+from zkpot.domain.errors import Disposition, ZkpotError
+
+
+class BusError(ZkpotError):
+    """The transport is unreachable or misconfigured (no stream for a subject, a payload over the limit)."""
+
+
+class BusUnavailable(BusError):
+    """The server did not answer in time or the connection is down; trying again later may succeed."""
+
+    disposition = Disposition.RETRY
+
+
+class SubscriptionFailed(BusError):
+    """A handler raised an error with disposition FAIL; the subscription stopped. ``__cause__`` is that error."""
+
+
+class RetryLater(ZkpotError):
+    """Raised by a handler whose input is fine but cannot be handled yet (a round not open, a peer down).
+
+    The message is naked and redelivered after ``delay_s`` (or the subscription's backoff when None).
+    """
+
+    disposition = Disposition.RETRY
+
+    def __init__(self, message: str, delay_s: float | None = None) -> None:
+        super().__init__(message)
+        self.delay_s = delay_s

@@ -1,0 +1,3 @@
+"""Shared fixtures for external processes, each imported from its own module under tests/fixtures/."""
+
+from tests.fixtures.nats import *  # noqa: F401,F403
