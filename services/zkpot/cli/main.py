@@ -10,7 +10,7 @@ from zkpot import __version__
 
 
 def parser() -> argparse.ArgumentParser:
-    from zkpot.cli import bench, zkcmds
+    from zkpot.cli import bench, taskcmds, zkcmds
 
     p = argparse.ArgumentParser(prog="zkpot", description="Federated learning with Zero-Knowledge Proof of "
                                                           "Training consensus")
@@ -18,6 +18,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     zkcmds.register(sub)
     bench.register(sub)
+    taskcmds.register(sub)
     return p
 
 

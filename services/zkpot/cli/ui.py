@@ -25,3 +25,23 @@ def step(title: str) -> Iterator[Any]:
 def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, sort_keys=False) + "\n")
     sys.stdout.flush()
+
+
+def results_table(rows: list[dict[str, Any]]) -> Any:
+    """A rich table of dict rows (column order of the first row)."""
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold")
+    if not rows:
+        return table
+    for name in rows[0]:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*[_cell(v) for v in row.values()])
+    return table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str) and len(value) > 16:
+        return value[:12] + "…"
+    return "-" if value is None else str(value)

@@ -1,12 +1,14 @@
-"""`zkpot circuit build | train | prove | verify`: the zk pipeline from the command line."""
+"""`zkpot circuit build|setup | train | prove | verify`: the zk pipeline from the command line."""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 from zkpot.cli.ui import out, print_json, step
 from zkpot.domain.errors import ProofRejected
+from zkpot.domain.reasons import Reason
 from zkpot.errors import InputError
 from zkpot.zk import circuit as zcircuit
 from zkpot.zk import data as zdata
@@ -14,25 +16,25 @@ from zkpot.zk import model as zmodel
 from zkpot.zk import prover as zprover
 from zkpot.zk.verifier import ProofVerifier
 
-DEFAULT_SAMPLES = 32
-
 
 def add_circuit_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
-                   help=f"public test samples per proof (default {DEFAULT_SAMPLES})")
+    p.add_argument("--samples", type=int, default=zcircuit.DEFAULT_SAMPLES,
+                   help=f"public test samples per proof (default {zcircuit.DEFAULT_SAMPLES})")
     p.add_argument("--arch", default="mlp-64-32-10", help="model architecture (default mlp-64-32-10)")
     p.add_argument("--commitment", choices=zcircuit.COMMITMENTS, default="polycommit",
                    help="how the weights are committed inside the proof (default polycommit)")
-    p.add_argument("--srs", type=Path, help="an operator-supplied (ceremony) SRS file; default: a local "
-                                             "development SRS")
+    p.add_argument("--srs", type=Path, help="an operator-supplied (ceremony) SRS file; default: a development SRS "
+                                             "generated on this machine")
+    p.add_argument("--circuit", type=Path, help="use the circuit already set up in this folder (ignores the above)")
 
 
 def spec_from(args: argparse.Namespace) -> zcircuit.CircuitSpec:
-    return zcircuit.CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=args.samples,
-                                commitment=args.commitment)
+    return zcircuit.CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=args.samples, commitment=args.commitment)
 
 
 def load_circuit(args: argparse.Namespace) -> zcircuit.Circuit:
+    if args.circuit:
+        return zcircuit.load(args.circuit)
     spec = spec_from(args)
     with step(f"circuit {spec.arch.name}, {spec.samples} samples, {spec.commitment}") as update:
         return zcircuit.build(spec, srs_file=args.srs, progress=update)
@@ -40,8 +42,9 @@ def load_circuit(args: argparse.Namespace) -> zcircuit.Circuit:
 
 def cmd_circuit_build(args: argparse.Namespace) -> int:
     c = load_circuit(args)
-    manifest = {k: v for k, v in c.manifest.items()}
-    manifest["artifacts"] = str(c.root)
+    manifest = dict(c.manifest, artifacts=str(c.root))
+    if args.freeze:
+        manifest["frozen"] = str(zcircuit.freeze(c))
     print_json(manifest)
     return 0
 
@@ -52,13 +55,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         shard = zdata.load_npz(args.data)
     else:
         shard = zdata.client_shard(args.client, args.clients, alpha=args.alpha, seed=args.split_seed)
-    start = zmodel.load_weights(arch, args.start) if args.start else zmodel.init_weights(arch, 0)
+    start = zmodel.load_weights(arch, args.start) if args.start else zmodel.init_weights(arch, 1)
     with step(f"training client {args.client} on {len(shard)} samples ({args.epochs} epochs)"):
         w = zmodel.train(arch, start, shard, epochs=args.epochs, seed=args.client)
     zmodel.save_weights(args.out, w)
     test = zdata.split()[1]
-    out.print(f"saved {args.out}: float accuracy on the public test set "
-              f"{zmodel.count_correct(arch, w, test)}/{len(test)}")
+    correct = zmodel.count_correct(arch, w, test)
+    out.print(f"saved {args.out}: float accuracy on the public test set {correct}/{len(test)}")
     return 0
 
 
@@ -68,7 +71,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     with step(f"proving accuracy on {c.spec.samples} public samples"):
         r = zprover.prove(c, weights)
     args.out.write_bytes(r.proof)
-    out.print(f"wrote {args.out}: {r.correct}/{r.samples} correct, commitment {r.commitment}, "
+    out.print(f"wrote {args.out}: {r.correct}/{r.samples} correct, commitment {r.commitment[:16]}…, "
               f"prove {r.timings['prove_s']:.1f} s")
     return 0
 
@@ -78,21 +81,47 @@ def cmd_verify(args: argparse.Namespace) -> int:
         proof = args.proof.read_bytes()
     except FileNotFoundError as e:
         raise InputError(f"no such proof file: {args.proof}") from e
+    except IsADirectoryError as e:
+        raise InputError(f"{args.proof} is a directory, not a proof file") from e
     c = load_circuit(args)
     try:
         claims = ProofVerifier(c).check(proof)
+        if claims.instances_digest != c.manifest["instances_digest"]:
+            raise ProofRejected(Reason.TEST_SET_MISMATCH, "the proof is not over this task's public test set")
     except ProofRejected as e:
-        out.print(f"INVALID ({e.reason}): {e}")
+        out.print(f"INVALID ({e.reason}): {e.detail or e}")
         return 1
-    result = {"valid": claims.instances_digest == c.manifest["instances_digest"],
-              "commitment": claims.commitment, "correct": claims.correct, "samples": claims.samples}
-    if not result["valid"]:
-        out.print("INVALID (test_set_mismatch): the proof is not over this task's public test set")
-        return 1
+    result = {"valid": True, "commitment": claims.commitment, "correct": claims.correct, "samples": claims.samples}
     if args.json:
         print_json(result)
     else:
         out.print(f"VALID: {claims.correct}/{claims.samples} correct, commitment {claims.commitment}")
+    return 0
+
+
+def cmd_circuit_setup(args: argparse.Namespace) -> int:
+    """Derive the circuit into --out/circuit and make sure it is the one genesis pins (dev mode: write genesis)."""
+    from zkpot import task
+
+    genesis = task.read_genesis(args.genesis) if args.genesis else None
+    spec = zcircuit.CircuitSpec.from_dict(genesis.circuit["spec"]) if genesis else spec_from(args)
+    with step(f"deriving circuit {spec.name} into {args.out}") as update:
+        built = zcircuit.build(spec, srs_file=args.srs, progress=update)
+        target = args.out / "circuit"
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(built.root, target)
+    circuit = zcircuit.load(target)
+    if genesis is None:
+        if not args.keys:
+            raise InputError("without --genesis, --keys public.json is needed to write a development genesis")
+        genesis = task.make_genesis(circuit, task.read_public_keys(args.keys))
+    problems = task.check_circuit(genesis, circuit)
+    if problems:
+        raise InputError("the derived circuit differs from genesis: " + "; ".join(problems))
+    task.write_genesis(genesis, args.out / "genesis.json")
+    out.print(f"circuit {circuit.manifest['name']} ready in {target}; genesis {genesis.genesis_hash[:16]}… "
+              f"({circuit.manifest['srs_kind']})")
     return 0
 
 
@@ -101,7 +130,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     csub = circuit.add_subparsers(dest="circuit_cmd", required=True)
     build = csub.add_parser("build", help="settings, calibration, compile, SRS, setup; prints the manifest")
     add_circuit_args(build)
+    build.add_argument("--freeze", action="store_true", help="write spec, settings and hashes into circuits/")
     build.set_defaults(func=cmd_circuit_build)
+    setup = csub.add_parser("setup", help="derive the proving key into a folder and check it against genesis")
+    add_circuit_args(setup)
+    setup.add_argument("--out", type=Path, required=True, help="folder to write circuit/ and genesis.json into")
+    setup.add_argument("--genesis", type=Path, help="genesis to check against (default: write a dev genesis)")
+    setup.add_argument("--keys", type=Path, help="public.json of `zkpot keys gen` (dev mode)")
+    setup.set_defaults(func=cmd_circuit_setup)
 
     train = sub.add_parser("train", help="train one client's model on its shard")
     train.add_argument("--client", type=int, default=0)
@@ -126,5 +162,3 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     verify.add_argument("--json", action="store_true")
     add_circuit_args(verify)
     verify.set_defaults(func=cmd_verify)
-
-

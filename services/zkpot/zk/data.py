@@ -19,6 +19,7 @@ N_FEATURES = 64
 N_CLASSES = 10
 TEST_FRACTION = 0.3
 SPLIT_SEED = 20251125
+TEST_SIZE = 540  # ceil(1797 * 0.3): the whole public test set
 
 
 @dataclass(frozen=True)

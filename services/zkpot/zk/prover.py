@@ -1,8 +1,8 @@
 """Proving a model's accuracy, and recomputing its weight commitment outside the circuit.
 
 A client's weights are compiled against the circuit's frozen settings; the witness then carries the weight
-commitment (a KZG commitment for `polycommit`, a Poseidon hash for `hashed`), the public test-set inputs and the
-count of correct predictions. The pk comes from the one setup of the architecture.
+commitment, the public test-set inputs and the count of correct predictions; the pk comes from the one setup of the
+architecture. Everything here is CPU-heavy: call it from a worker process or thread, never the event loop.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 
 from zkpot.zk.circuit import Circuit
+from zkpot.zk.commitment import witness_commitment
 from zkpot.zk.model import check_weights, export_accuracy_onnx
 
 
 @dataclass(frozen=True)
 class ProofResult:
-    proof: bytes  # the ezkl proof file (JSON) as stored on IPFS
+    proof: bytes  # the ezkl proof file (JSON), as stored on IPFS
     commitment: str
     correct: int
     samples: int
@@ -32,7 +33,7 @@ class ProofResult:
 
 
 def instances_digest(inputs: list[list[str]]) -> str:
-    """sha256 over the public input felts (test features then labels), in circuit order."""
+    """sha256 over the public input felts (test features, then labels), in circuit order."""
     h = hashlib.sha256()
     for tensor in inputs:
         for felt in tensor:
@@ -40,21 +41,6 @@ def instances_digest(inputs: list[list[str]]) -> str:
             h.update(b",")
         h.update(b"|")
     return h.hexdigest()
-
-
-def commitment_layout(kind: str, witness: Mapping[str, Any]) -> dict[str, Any]:
-    """How a verifier finds the weight commitment in a proof of this circuit."""
-    params = witness["processed_params"]
-    if kind == "polycommit":
-        return {"kind": kind, "points": sum(len(group) for group in params["polycommit"])}
-    return {"kind": kind, "elements": len(params["poseidon_hash"])}
-
-
-def witness_commitment(kind: str, witness: Mapping[str, Any]) -> str:
-    params = witness["processed_params"]
-    if kind == "polycommit":
-        return "".join(p for group in params["polycommit"] for p in group)
-    return "".join(params["poseidon_hash"])
 
 
 def felt_to_int(felt: str) -> int:
@@ -66,30 +52,34 @@ def _compile(circuit: Circuit, weights: Mapping[str, np.ndarray], work: Path) ->
     import ezkl
 
     onnx_path, compiled = work / "model.onnx", work / "model.compiled"
-    export_accuracy_onnx(circuit.spec.arch, check_weights(circuit.spec.arch, weights), circuit.spec.samples,
-                         onnx_path)
+    arch = circuit.spec.arch
+    export_accuracy_onnx(arch, check_weights(arch, weights), circuit.spec.samples, onnx_path)
     ezkl.compile_circuit(str(onnx_path), str(compiled), str(circuit.settings))
     return compiled
 
 
-def _witness(circuit: Circuit, compiled: Path, out: Path) -> dict[str, Any]:
+def _witness(circuit: Circuit, compiled: Path, input_json: Path, out: Path) -> dict[str, Any]:
     """Run gen_witness and read its JSON file (the returned object holds opaque G1 points)."""
     import ezkl
 
-    ezkl.gen_witness(str(circuit.input_json), str(compiled), str(out), vk_path=str(circuit.vk),
-                     srs_path=str(circuit.srs))
-    return json.loads(out.read_text())
+    ezkl.gen_witness(str(input_json), str(compiled), str(out), vk_path=str(circuit.vk), srs_path=str(circuit.srs))
+    witness: dict[str, Any] = json.loads(out.read_text())
+    return witness
 
 
 def model_commitment(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> str:
     """The commitment a proof of these weights exposes, recomputed from the weights alone."""
     with tempfile.TemporaryDirectory(prefix="zkpot-commit-") as tmp:
         compiled = _compile(circuit, weights, Path(tmp))
-        return witness_commitment(circuit.spec.commitment, _witness(circuit, compiled, Path(tmp) / "w.json"))
+        witness = _witness(circuit, compiled, circuit.input_json, Path(tmp) / "w.json")
+        return witness_commitment(circuit.spec.commitment, witness)
 
 
-def prove(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> ProofResult:
-    """Compile, witness and prove the model's count of correct test samples (CPU-heavy: run off the loop)."""
+def prove(circuit: Circuit, weights: Mapping[str, np.ndarray], *, input_json: Path | None = None) -> ProofResult:
+    """Compile, witness and prove the model's count of correct test samples.
+
+    ``input_json`` replaces the task's test set (only tests use it, to build proofs over other data).
+    """
     import ezkl
 
     timings: dict[str, float] = {}
@@ -97,7 +87,7 @@ def prove(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> ProofResult:
         work = Path(tmp)
         t = time.perf_counter()
         compiled = _compile(circuit, weights, work)
-        witness = _witness(circuit, compiled, work / "witness.json")
+        witness = _witness(circuit, compiled, input_json or circuit.input_json, work / "witness.json")
         timings["witness_s"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         ezkl.prove(str(work / "witness.json"), str(compiled), str(circuit.pk), str(work / "proof.json"),
@@ -111,10 +101,3 @@ def prove(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> ProofResult:
         samples=circuit.spec.samples,
         timings=timings,
     )
-
-
-def load_proof_json(proof: bytes) -> dict[str, Any]:
-    doc = json.loads(proof)
-    if not isinstance(doc, dict):
-        raise ValueError("a proof file is a JSON object")
-    return doc

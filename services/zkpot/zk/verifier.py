@@ -1,21 +1,23 @@
 """Verifying a proof and reading back what it proves: (weight commitment, k correct of N, test-set digest).
 
-ezkl's verify() checks the proof only against the public instances stored inside the proof file, so this
-module also reads those instances back; the domain rules compare them with the task and the transaction.
+ezkl's verify() checks the proof only against the public instances stored inside the proof file, so this module
+also reads those instances back; the domain rules compare them with the task and the transaction.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from zkpot.domain.errors import ProofRejected
 from zkpot.domain.reasons import Reason
 from zkpot.domain.validation import ProofClaims
 from zkpot.zk.circuit import Circuit
+from zkpot.zk.commitment import proof_commitment
 from zkpot.zk.prover import felt_to_int, instances_digest
+
+MAX_PROOF_BYTES = 16 * 1024 * 1024
 
 
 class ProofVerifier:
@@ -25,23 +27,29 @@ class ProofVerifier:
         self.circuit = circuit
         spec = circuit.spec
         self._n_inputs = spec.samples * spec.arch.layers[0] + spec.samples
+        layout = circuit.layout
+        self._n_hashed = int(layout.get("elements", 0)) if layout["kind"] == "hashed" else 0
 
     def check(self, proof: bytes) -> ProofClaims:
+        """Claims of a valid proof; ``ProofRejected`` with the reason code otherwise. CPU-bound: not on a loop."""
         doc = _parse(proof)
         instances = _instances(doc)
-        layout = self.circuit.manifest["commitment_layout"]
-        extra = layout.get("elements", 0) if layout["kind"] == "hashed" else 0
-        if len(instances) != self._n_inputs + extra + 1:
-            raise ProofRejected(Reason.TEST_SET_MISMATCH,
-                                f"proof has {len(instances)} public instances, this circuit "
-                                f"({self.circuit.spec.samples} samples) has {self._n_inputs + extra + 1}")
+        expected = self._n_inputs + self._n_hashed + 1
+        if len(instances) != expected:
+            raise ProofRejected(Reason.TEST_SET_MISMATCH, f"proof has {len(instances)} public instances, this "
+                                f"circuit ({self.circuit.spec.samples} samples) has {expected}")
         self._verify(proof)
-        digest = instances_digest(_split_inputs(instances[: self._n_inputs], self.circuit.spec.samples))
+        inputs = instances[: self._n_inputs]
+        hashed = instances[self._n_inputs : self._n_inputs + self._n_hashed]
+        try:
+            commitment = proof_commitment(self.circuit.layout, doc["proof"], hashed)
+        except (TypeError, ValueError) as e:
+            raise ProofRejected(Reason.MALFORMED, f"cannot read the commitment: {e}") from e
         return ProofClaims(
-            commitment=_commitment(doc, instances, self._n_inputs, layout),
+            commitment=commitment,
             correct=felt_to_int(instances[-1]),
             samples=self.circuit.spec.samples,
-            instances_digest=digest,
+            instances_digest=instances_digest(_split_inputs(inputs, self.circuit.spec.samples)),
         )
 
     def _verify(self, proof: bytes) -> None:
@@ -53,19 +61,26 @@ class ProofVerifier:
             f.flush()
             try:
                 ok = ezkl.verify(f.name, str(c.settings), str(c.vk), srs_path=str(c.srs), reduced_srs=False)
-            except (RuntimeError, ValueError) as e:  # ezkl raises on a failed verification
+            except (RuntimeError, ValueError, OSError) as e:  # ezkl raises on a failed verification
                 raise ProofRejected(Reason.PROOF_INVALID, f"the proof does not verify: {e}") from e
         if not ok:
             raise ProofRejected(Reason.PROOF_INVALID, "the proof does not verify")
 
 
 def _parse(proof: bytes) -> dict[str, Any]:
+    if len(proof) > MAX_PROOF_BYTES:
+        raise ProofRejected(Reason.MALFORMED, f"proof of {len(proof)} bytes exceeds {MAX_PROOF_BYTES}")
     try:
         doc = json.loads(proof)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ProofRejected(Reason.MALFORMED, f"proof is not JSON: {e}") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("proof"), list):
         raise ProofRejected(Reason.MALFORMED, "proof JSON lacks its 'proof' byte list")
+    if not all(isinstance(b, int) and 0 <= b < 256 for b in doc["proof"]):
+        raise ProofRejected(Reason.MALFORMED, "proof bytes must be integers 0..255")
+    hex_proof = doc.get("hex_proof")
+    if hex_proof is not None and hex_proof != "0x" + bytes(doc["proof"]).hex():
+        raise ProofRejected(Reason.MALFORMED, "hex_proof and proof disagree")
     return doc
 
 
@@ -86,19 +101,3 @@ def _instances(doc: dict[str, Any]) -> list[str]:
 def _split_inputs(flat: list[str], samples: int) -> list[list[str]]:
     n_x = len(flat) - samples
     return [flat[:n_x], flat[n_x:]]
-
-
-def _commitment(doc: dict[str, Any], instances: list[str], n_inputs: int, layout: dict[str, Any]) -> str:
-    if layout["kind"] == "hashed":
-        return "".join(instances[n_inputs : n_inputs + layout["elements"]])
-    # polycommit: the weight commitments are the first advice commitments of the proof transcript, each a
-    # compressed G1 point; ezkl's witness prints them byte-reversed.
-    try:
-        raw = bytes(doc["proof"][: 32 * layout["points"]])
-    except (TypeError, ValueError) as e:
-        raise ProofRejected(Reason.MALFORMED, "proof bytes are not a byte list") from e
-    return "".join(raw[i : i + 32][::-1].hex() for i in range(0, len(raw), 32))
-
-
-def read_proof_file(path: Path) -> bytes:
-    return path.read_bytes()

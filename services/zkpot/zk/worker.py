@@ -1,5 +1,5 @@
-"""Proving in a separate process: keeps CPU-heavy, memory-hungry ezkl work off the caller's event loop and
-lets the caller measure the prover's own peak memory."""
+"""Proving in worker processes: keeps CPU-heavy, memory-hungry ezkl work off the caller's event loop and lets the
+caller measure the prover's own peak memory."""
 
 from __future__ import annotations
 
@@ -14,17 +14,25 @@ from zkpot.zk.circuit import Circuit
 from zkpot.zk.prover import ProofResult, prove
 
 
-def _prove_measured(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> tuple[ProofResult, float]:
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def prove_job(job: tuple[Circuit, Mapping[str, np.ndarray]]) -> ProofResult:
+    """One proof, for ``ProcessPoolExecutor.map``; the worker's peak RSS rides in the timings."""
+    circuit, weights = job
     result = prove(circuit, weights)
-    return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    result.timings["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return result
 
 
 def proving_pool(workers: int = 1) -> ProcessPoolExecutor:
-    """A pool of spawned worker processes (never forked from a process that holds threads or loops)."""
+    """A pool of spawned worker processes (never forked from a process that holds threads or an event loop)."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
-def prove_in_subprocess(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> tuple[ProofResult, float]:
-    """Prove in a fresh process; returns the result and that process's peak RSS in MB."""
+def prove_in_subprocess(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> ProofResult:
+    """Prove in a fresh process, so ``timings["peak_rss_mb"]`` is that proof's own peak."""
     with proving_pool(1) as pool:
-        return pool.submit(_prove_measured, circuit, dict(weights)).result()
+        return pool.submit(prove_job, (circuit, dict(weights))).result()

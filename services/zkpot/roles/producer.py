@@ -1,0 +1,128 @@
+"""The block producer's round logic, without IO: which txs go in, the leader, the aggregate, the block.
+
+The service and the in-process simulation both call these functions; they fetch blobs, verify commitments and
+publish the results through their own adapters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from zkpot.domain import (
+    Attestation,
+    Block,
+    BlockHeader,
+    Genesis,
+    Reason,
+    RejectedTx,
+    SigningKey,
+    Transaction,
+    aggregation_weights,
+    fedavg,
+    merkle_root,
+    select_leader,
+)
+from zkpot.domain.validation.quorum import is_attested
+
+Weights = dict[str, np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalModel:
+    """The aggregate published in the clear: where it lives, its hash and commitment, its public accuracy."""
+
+    cid: str
+    sha256: str
+    commitment: str
+    correct: int
+
+
+def split_attested(
+    genesis: Genesis, txs: Sequence[Transaction], attestations: Mapping[str, Sequence[Attestation]]
+) -> tuple[list[Transaction], list[RejectedTx]]:
+    """Txs with a quorum of valid attestations, and the rest with the most common refusal reason."""
+    included: list[Transaction] = []
+    rejected: list[RejectedTx] = []
+    for tx in txs:
+        found = attestations.get(tx.tx_id, ())
+        if is_attested(tx, found, genesis):
+            included.append(tx)
+        else:
+            rejected.append(RejectedTx(tx.tx_id, tx.client, _refusal(found)))
+    return included, rejected
+
+
+def _refusal(attestations: Sequence[Attestation]) -> str:
+    reasons = [a.reason for a in attestations if not a.valid and a.reason != Reason.OK]
+    if not reasons:
+        return str(Reason.TX_NOT_ATTESTED)
+    return max(sorted(set(reasons)), key=reasons.count)
+
+
+def open_models(
+    txs: Sequence[Transaction],
+    load: Callable[[Transaction], Weights | None],
+    commit: Callable[[Weights], str],
+) -> tuple[list[tuple[Transaction, Weights]], list[RejectedTx]]:
+    """Decrypted models that open their tx's commitment; the others are dropped with a reason.
+
+    ``load`` returns None when the sealed model cannot be fetched or opened; ``commit`` recomputes the commitment
+    a proof of those weights would expose.
+    """
+    opened: list[tuple[Transaction, Weights]] = []
+    dropped: list[RejectedTx] = []
+    for tx in txs:
+        weights = load(tx)
+        if weights is None:
+            dropped.append(RejectedTx(tx.tx_id, tx.client, Reason.MODEL_UNAVAILABLE))
+        elif commit(weights) != tx.commitment:
+            dropped.append(RejectedTx(tx.tx_id, tx.client, Reason.MODEL_COMMITMENT_MISMATCH))
+        else:
+            opened.append((tx, weights))
+    return opened, dropped
+
+
+def aggregate(genesis: Genesis, opened: Sequence[tuple[Transaction, Weights]]) -> Weights:
+    """FedAvg of the verified models under the genesis rule (weighted by n_train, optionally by accuracy)."""
+    txs = [tx for tx, _ in opened]
+    return fedavg([w for _, w in opened], aggregation_weights(txs, genesis.aggregation))
+
+
+def make_block(
+    genesis: Genesis,
+    prev: BlockHeader | None,
+    round_: int,
+    txs: Sequence[Transaction],
+    rejected: Sequence[RejectedTx],
+    model: GlobalModel,
+    key: SigningKey,
+    now_ms: int,
+) -> Block:
+    """The signed block of a round: txs sorted by id, leader by the rule, counts and the global model."""
+    ordered = sorted(txs, key=lambda tx: tx.tx_id)
+    leader = select_leader(ordered)
+    header = BlockHeader(
+        height=1 if prev is None else prev.height + 1,
+        round=round_,
+        prev_hash=genesis.genesis_hash if prev is None else prev.block_hash,
+        timestamp_ms=now_ms,
+        producer=key.public_hex,
+        leader_client=leader.client if leader else "",
+        leader_tx=leader.tx_id if leader else "",
+        leader_correct=leader.correct if leader else 0,
+        samples=genesis.samples,
+        tx_root=merkle_root([tx.tx_id for tx in ordered]),
+        accepted=len(ordered),
+        rejected=len(rejected),
+        model_cid=model.cid,
+        model_sha256=model.sha256,
+        model_commitment=model.commitment,
+        global_correct=model.correct,
+        global_samples=genesis.samples,
+        aggregation=genesis.aggregation,
+        genesis_hash=genesis.genesis_hash,
+    )
+    return Block.create(header, ordered, rejected, key)

@@ -1,0 +1,169 @@
+"""The task publisher's side: party keys and the genesis block that fixes the task.
+
+Genesis names the public test set (content hash and the digest of its circuit instances), the architecture, the
+circuit artifacts (hashes of settings, compiled circuit, verifying key, SRS), the validator, producer, aggregator
+and client keys, the round parameters and the initial global model (its CID is computed locally, so genesis can be
+written before any IPFS node runs; the producer uploads those bytes when it starts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from zkpot.domain import AGGREGATION_RULES, BoxKeyPair, Genesis, SigningKey, bft_quorum, sha256_hex
+from zkpot.errors import InputError
+from zkpot.storage.cid import compute_cid
+from zkpot.zk import data as zdata
+from zkpot.zk.circuit import Circuit
+from zkpot.zk.model import Arch, init_weights, weights_to_bytes
+
+INITIAL_MODEL_SEED = 1
+GENESIS_CIRCUIT_KEYS = ("name", "logrows", "settings_sha256", "compiled_sha256", "vk_sha256", "srs_sha256",
+                        "srs_kind", "commitment_layout", "instances_digest")
+
+
+@dataclasses.dataclass(frozen=True)
+class Keyring:
+    """Every party's secret key; ``public()`` is what genesis and the chart's ConfigMap carry."""
+
+    producer: SigningKey
+    aggregator: BoxKeyPair
+    validators: tuple[SigningKey, ...]
+    clients: tuple[SigningKey, ...]
+
+    @classmethod
+    def generate(cls, clients: int, validators: int) -> Keyring:
+        if clients < 1 or validators < 1:
+            raise InputError("need at least one client and one validator")
+        return cls(SigningKey.generate(), BoxKeyPair.generate(),
+                   tuple(SigningKey.generate() for _ in range(validators)),
+                   tuple(SigningKey.generate() for _ in range(clients)))
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "producer": self.producer.public_hex,
+            "aggregator_box_key": self.aggregator.public_hex,
+            "validators": [k.public_hex for k in self.validators],
+            "clients": [k.public_hex for k in self.clients],
+        }
+
+    def files(self) -> dict[str, str]:
+        """File name -> secret hex, the layout `zkpot keys gen` writes and the services read."""
+        out = {"producer.key": self.producer.seed_hex, "aggregator.key": self.aggregator.private_hex}
+        out.update({f"validator-{i}.key": k.seed_hex for i, k in enumerate(self.validators)})
+        out.update({f"client-{i}.key": k.seed_hex for i, k in enumerate(self.clients)})
+        return out
+
+    def write(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, secret in self.files().items():
+            path = out / name
+            path.write_text(secret + "\n")
+            path.chmod(0o600)
+        (out / "public.json").write_text(json.dumps(self.public(), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, folder: Path) -> Keyring:
+        try:
+            public = json.loads((folder / "public.json").read_text())
+            read = lambda name: (folder / name).read_text().strip()  # noqa: E731
+            return cls(SigningKey.from_hex(read("producer.key")), BoxKeyPair.from_hex(read("aggregator.key")),
+                       tuple(SigningKey.from_hex(read(f"validator-{i}.key")) for i in range(len(public["validators"]))),
+                       tuple(SigningKey.from_hex(read(f"client-{i}.key")) for i in range(len(public["clients"]))))
+        except (OSError, KeyError, ValueError) as e:
+            raise InputError(f"{folder} is not a key folder written by `zkpot keys gen`: {e}") from e
+
+
+@dataclasses.dataclass(frozen=True)
+class RoundParams:
+    round_deadline_s: int = 600
+    accuracy_floor_pct: int = 50
+    aggregation: str = "fedavg"
+    quorum: int | None = None  # default: the BFT quorum of the validator set
+
+    def __post_init__(self) -> None:
+        if self.aggregation not in AGGREGATION_RULES:
+            raise InputError(f"aggregation must be one of {', '.join(AGGREGATION_RULES)}")
+        if not 0 <= self.accuracy_floor_pct <= 100:
+            raise InputError("the accuracy floor is a percentage, 0..100")
+
+
+def initial_model_bytes(arch: Arch) -> bytes:
+    return weights_to_bytes(init_weights(arch, INITIAL_MODEL_SEED))
+
+
+def circuit_summary(circuit: Circuit) -> dict[str, Any]:
+    """The circuit facts genesis pins (no floats: they would make the genesis hash format-dependent)."""
+    return {k: circuit.manifest[k] for k in GENESIS_CIRCUIT_KEYS} | {"spec": circuit.manifest["spec"]}
+
+
+def make_genesis(circuit: Circuit, public: dict[str, Any], params: RoundParams = RoundParams(),
+                 task_id: str = "digits-mlp", created_ms: int | None = None) -> Genesis:
+    """The genesis block of a task proven with ``circuit`` among the parties in ``public``."""
+    try:
+        validators, clients = tuple(public["validators"]), tuple(public["clients"])
+        producer, aggregator = public["producer"], public["aggregator_box_key"]
+    except KeyError as e:
+        raise InputError(f"public keys lack {e}") from e
+    samples = circuit.spec.samples
+    quorum = params.quorum or bft_quorum(len(validators))
+    if not 1 <= quorum <= len(validators):
+        raise InputError(f"quorum {quorum} is impossible with {len(validators)} validators")
+    model = initial_model_bytes(circuit.spec.arch)
+    return Genesis(
+        task_id=task_id,
+        created_ms=created_ms if created_ms is not None else int(time.time() * 1000),
+        dataset=zdata.DATASET_ID,
+        test_set_sha256=circuit.manifest["test_set_sha256"],
+        test_instances_digest=circuit.manifest["instances_digest"],
+        samples=samples,
+        arch=circuit.spec.arch.to_dict(),
+        circuit=circuit_summary(circuit),
+        validators=validators,
+        producer=producer,
+        aggregator_box_key=aggregator,
+        clients=clients,
+        quorum=quorum,
+        round_deadline_s=params.round_deadline_s,
+        accuracy_floor=samples * params.accuracy_floor_pct // 100,
+        initial_model_cid=compute_cid(model),
+        initial_model_sha256=sha256_hex(model),
+        aggregation=params.aggregation,
+    )
+
+
+def read_public_keys(path: Path) -> dict[str, Any]:
+    try:
+        public: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise InputError(f"no such public key file: {path}") from e
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path} is not JSON: {e}") from e
+    if not isinstance(public, dict):
+        raise InputError(f"{path} must hold a JSON object of public keys")
+    return public
+
+
+def write_genesis(genesis: Genesis, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(genesis.to_dict(), indent=2, sort_keys=True) + "\n")
+
+
+def read_genesis(path: Path) -> Genesis:
+    try:
+        return Genesis.from_dict(json.loads(path.read_text()))
+    except FileNotFoundError as e:
+        raise InputError(f"no such genesis file: {path}") from e
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path} is not JSON: {e}") from e
+
+
+def check_circuit(genesis: Genesis, circuit: Circuit) -> list[str]:
+    """Differences between the circuit a node derived and the one genesis pins (empty: they agree)."""
+    ours = circuit_summary(circuit)
+    return [f"{k}: genesis {genesis.circuit.get(k)!r}, local {ours[k]!r}"
+            for k in GENESIS_CIRCUIT_KEYS if genesis.circuit.get(k) != ours[k]]
