@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from zkpot.domain import Reason, RoundView, SigningKey, check_tx
 from zkpot.domain.errors import ProofRejected
 from zkpot.roles.client import make_tx, seal_model

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from zkpot.domain import Reason, RejectedTx, check_block
 from zkpot.roles import producer, validator
 from zkpot.roles.producer import GlobalModel

@@ -1,5 +1,4 @@
 import pytest
-
 from zkpot.errors import InputError
 from zkpot.zk.commitment import BN254_P, decompress_g1, proof_commitment, witness_commitment
 
