@@ -1,0 +1,259 @@
+"""The chart lints, renders and validates for the default values and each example values set (helm 3.17,
+kubernetes-validate --strict against the Kubernetes version the docs name, the prometheus-operator CRD schemas,
+promtool), and its wiring matches the services' contract (zkpot.config, zkpot.metrics)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import kubernetes_validate
+import pytest
+from zkpot import config, metrics
+
+from tools.k8s.promconfig import rule_groups, write_yaml
+
+from .chart import (
+    CHART,
+    CRD_MODELS,
+    KUBE_VERSION,
+    ROOT,
+    VALUE_SETS,
+    component,
+    docs_of,
+    ensure_tools,
+    helm,
+    pod_spec,
+    promtool,
+    rendered,
+    template,
+    template_docs,
+    tier,
+    value_args,
+    workloads,
+)
+from .promql import selectors
+
+pytestmark = pytest.mark.integration
+SETS = sorted(VALUE_SETS)
+CRD_KINDS = {"PodMonitor", "ServiceMonitor", "PrometheusRule"}
+# Metrics of exporters the chart or kube-prometheus-stack runs (docs/kubernetes.md, "Metrics"): Prometheus's own
+# `up`, prometheus-nats-exporter (-varz -jsz=all -prefix=nats), postgres_exporter, cAdvisor, kube-state-metrics.
+EXPORTER_METRICS = {
+    "up",
+    "nats_varz_connections", "nats_varz_in_msgs", "nats_varz_out_msgs",
+    "nats_consumer_num_pending", "nats_consumer_num_ack_pending",
+    "pg_up", "pg_stat_database_numbackends", "pg_stat_database_xact_commit", "pg_database_size_bytes",
+    "container_memory_working_set_bytes", "container_cpu_usage_seconds_total",
+    "kube_pod_container_status_restarts_total",
+}
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_helm_lint(name: str) -> None:
+    result = helm("lint", "--strict", str(CHART), "--namespace", "zkpot", *value_args(name), check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_manifests_validate_strict(name: str) -> None:
+    errors = []
+    for doc in rendered(name)[1]:
+        if doc["kind"] in CRD_KINDS:
+            continue  # not in kubernetes-validate's schemas: test_crd_objects_validate checks them
+        try:
+            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as e:
+            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {e.message} at {list(e.path)}")
+    assert errors == []
+
+
+@pytest.mark.parametrize("name", ["dev", "kind"])
+def test_crd_objects_validate(name: str) -> None:
+    objects = [d for d in rendered(name)[1] if d["kind"] in CRD_KINDS]
+    assert {d["kind"] for d in objects} == {"PodMonitor", "PrometheusRule"}
+    result = subprocess.run(["node", str(ROOT / "tools" / "k8s" / "crd-models" / "validate.mjs")], cwd=CRD_MODELS,
+                            input=json.dumps(objects), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_crd_validator_rejects_a_wrong_type() -> None:
+    ensure_tools()
+    [rule] = [d for d in rendered("dev")[1] if d["kind"] == "PrometheusRule"]
+    broken = json.loads(json.dumps(rule))
+    broken["spec"]["groups"][0]["rules"][0]["expr"] = {"not": "a string"}
+    result = subprocess.run(["node", str(ROOT / "tools" / "k8s" / "crd-models" / "validate.mjs")], cwd=CRD_MODELS,
+                            input=json.dumps([broken]), capture_output=True, text=True)
+    assert result.returncode == 1 and "expr" in result.stdout
+
+
+def test_alert_rules_pass_promtool(tmp_path) -> None:
+    path = write_yaml(tmp_path / "rules.yaml", rule_groups(rendered("dev")[1]))
+    result = subprocess.run([promtool(), "check", "rules", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 7 rules found" in result.stdout
+
+
+def queries(name: str) -> list[tuple[str, str]]:
+    """(where, PromQL) for every alert rule and every dashboard query the chart renders."""
+    out = [(r["alert"], r["expr"]) for g in rule_groups(rendered(name)[1])["groups"] for r in g["rules"]]
+    for cm in docs_of(name, "ConfigMap"):
+        if cm["metadata"]["labels"].get("grafana_dashboard") != "1":
+            continue
+        for board in map(json.loads, cm["data"].values()):
+            out += [(f"{board['title']} :: {p['title']}", t["expr"]) for p in board["panels"] for t in p["targets"]]
+            out += [(f"{board['title']} :: ${v['name']}", v["query"]["query"])
+                    for v in board["templating"]["list"] if v["type"] == "query"]
+    return out
+
+
+def test_dashboards_and_rules_query_only_exported_metrics() -> None:
+    found = queries("dev")
+    assert len({w.split(" :: ")[0] for w, _ in found}) == 4 + 7  # four dashboards, seven alerts
+    exported = metrics.all_exported_names() | EXPORTER_METRICS
+    wrong = []
+    for where, expr in found:
+        for sel in selectors(expr):
+            svc = sel.equal.get("component")
+            allowed = metrics.all_exported_names(svc) | EXPORTER_METRICS if svc in config.SERVICES else exported
+            if sel.name not in allowed:
+                wrong.append(f"{where}: {sel.name}" + (f" (not exported by {svc})" if svc else ""))
+    assert wrong == []
+
+
+def test_each_required_alert_exists() -> None:
+    alerts = {r["alert"] for g in rule_groups(rendered("dev")[1])["groups"] for r in g["rules"]}
+    assert {"ZkpotProverQueueBacklog", "ZkpotProofLatencyHigh", "ZkpotRoundStalled", "ZkpotRejectionsSpiking",
+            "ZkpotValidatorQuorumAtRisk"} <= alerts
+
+
+def service_env(doc: dict) -> tuple[str, dict[str, dict]]:
+    [container] = pod_spec(doc)["containers"]
+    assert "envFrom" not in container, "env must be explicit to be checked against zkpot.config"
+    return container["name"], {e["name"]: e for e in container.get("env", [])}
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_env_matches_the_services_settings(name: str) -> None:
+    services = [d for d in workloads(rendered(name)[1]) if tier(d) == "service"]
+    assert sorted(component(d) for d in services) == sorted(config.SERVICES)
+    for doc in services:
+        svc, env = service_env(doc)
+        assert svc == component(doc)
+        assert set(env) <= config.ENV_NAMES, f"{svc} sets undeclared {set(env) - config.ENV_NAMES}"
+        assert config.required_for(svc) <= set(env), f"{svc} misses {config.required_for(svc) - set(env)}"
+    [setup] = [d for d in workloads(rendered(name)[1]) if component(d) == "circuit-setup"]
+    assert set(service_env(setup)[1]) <= config.ENV_NAMES
+
+
+def key_files(doc: dict) -> dict[str, str]:
+    """Pod name -> the file ZKPOT_KEY_FILE names, for every pod of a StatefulSet."""
+    path = service_env(doc)[1]["ZKPOT_KEY_FILE"]["value"]
+    start = doc["spec"].get("ordinals", {}).get("start", 0)
+    pods = [f"{doc['metadata']['name']}-{i}" for i in range(start, start + doc["spec"]["replicas"])]
+    return {pod: path.replace("$(ZKPOT_INSTANCE)", pod) for pod in pods}
+
+
+@pytest.mark.parametrize("extra", [[], ["--set", "trainer.replicas=1", "--set", "trainer.firstIndex=3"]])
+def test_each_member_pod_finds_its_own_key(extra: list[str]) -> None:
+    docs = template_docs(extra)
+    for role, prefix in (("trainer", "client"), ("validator", "validator")):
+        [sts] = [d for d in docs if d["kind"] == "StatefulSet" and component(d) == role]
+        [keys] = [v for v in pod_spec(sts)["volumes"] if v["name"] == "keys"]
+        mounted = {f"/etc/zkpot/keys/{i['path']}": i["key"] for i in keys["secret"]["items"]}
+        for pod, path in key_files(sts).items():
+            assert mounted[path] == f"{prefix}-{pod.rsplit('-', 1)[1]}.key"
+        assert len(mounted) == sts["spec"]["replicas"]
+
+
+def test_trainer_index_is_the_pod_ordinal() -> None:
+    [sts] = [d for d in docs_of("default", "StatefulSet") if component(d) == "trainer"]
+    index = service_env(sts)[1]["ZKPOT_CLIENT_INDEX"]
+    assert index["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['apps.kubernetes.io/pod-index']"
+
+
+def test_prover_memory_is_derived_from_the_proving_key() -> None:
+    def prover_memory(*sets: str) -> dict[str, str]:
+        args = [a for s in sets for a in ("--set-json", s)]
+        [dep] = [d for d in template_docs(args) if d["kind"] == "Deployment" and component(d) == "prover"]
+        res = pod_spec(dep)["containers"][0]["resources"]
+        return {"request": res["requests"]["memory"], "limit": res["limits"]["memory"]}
+
+    assert prover_memory() == {"request": "1536Mi", "limit": "1792Mi"}  # pk 0.5 GiB: measured RSS 1.3 GB
+    assert prover_memory("prover.provingKeyGiB=2.5") == {"request": "5632Mi", "limit": "6912Mi"}  # measured 5.5 GB
+    assert prover_memory("prover.provingKeyGiB=2.5", "prover.workers=2")["request"] == "10752Mi"
+
+
+def test_circuit_setup_is_an_ordered_hook() -> None:
+    docs = rendered("default")[1]
+    hooks = {(d["kind"], component(d)): d["metadata"]["annotations"] for d in docs
+             if "helm.sh/hook" in d["metadata"].get("annotations", {})}
+    job = hooks[("Job", "circuit-setup")]
+    pvc = hooks[("PersistentVolumeClaim", "artifacts")]
+    assert job["helm.sh/hook"] == pvc["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert int(pvc["helm.sh/hook-weight"]) < int(job["helm.sh/hook-weight"])
+    assert pvc["helm.sh/resource-policy"] == "keep"
+    [job_doc] = [d for d in workloads(docs) if component(d) == "circuit-setup"]
+    assert job_doc["spec"]["backoffLimit"] >= 1
+
+
+def test_production_genesis_checks_against_the_ceremony_srs() -> None:
+    out = template(["--set-json", 'genesis.json="{}"', "--set", "srs.existingClaim=ceremony"]).stdout
+    assert "--genesis /etc/zkpot/genesis/genesis.json" in out and "--srs /etc/zkpot/srs/kzg.srs" in out
+    missing = template(["--set-json", 'genesis.json="{}"'], check=False)
+    assert missing.returncode != 0 and "ceremony SRS" in missing.stderr
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    ("prover.replica=3", "Additional property replica is not allowed"),
+    ("logLevel=LOUD", "logLevel must be one of"),
+    ("trainer.resources.request.cpu=1", "Additional property request is not allowed"),
+    ("nats.replicas=2", "nats.replicas"),
+])
+def test_schema_rejects_typos_and_bad_values(flag: str, message: str) -> None:
+    result = template(["--set", flag], check=False)
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_every_pod_is_restricted_and_probed() -> None:
+    for doc in workloads(rendered("dev")[1]):
+        spec = pod_spec(doc)
+        assert spec["automountServiceAccountToken"] is False
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+            assert sc["readOnlyRootFilesystem"] is True
+            assert {"requests", "limits"} <= set(c["resources"])
+            if doc["kind"] != "Job":
+                assert {"livenessProbe", "readinessProbe"} <= set(c), f"{c['name']} lacks probes"
+
+
+def test_config_changes_roll_the_service_pods() -> None:
+    def checksums(*extra: str) -> set[str]:
+        return {v for d in template_docs(extra) if d["kind"] in ("Deployment", "StatefulSet") and tier(d) == "service"
+                for k, v in d["spec"]["template"]["metadata"]["annotations"].items() if k.startswith("checksum/")}
+
+    assert checksums() != checksums("--set-json", 'keys.publicJson="{\\"a\\": 1}"')
+    assert checksums() != checksums("--set", "keys.existingSecret=other-keys")
+
+
+def test_kubo_rpc_is_only_reachable_from_the_gateway() -> None:
+    docs = rendered("default")[1]
+    [svc] = [d for d in docs if d["kind"] == "Service" and component(d) == "kubo"]
+    assert svc["spec"]["clusterIP"] == "None" and "type" not in svc["spec"]
+    [policy] = [d for d in docs if d["kind"] == "NetworkPolicy" and component(d) == "kubo"]
+    [rule] = policy["spec"]["ingress"]
+    assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for p in rule["from"]] == ["ipfs-gateway"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 5001}]
+
+
+def test_every_release_pod_is_under_default_deny() -> None:
+    docs = rendered("default")[1]
+    [deny] = [d for d in docs if d["kind"] == "NetworkPolicy" and component(d) == "default-deny"]
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    selector = deny["spec"]["podSelector"]["matchLabels"]
+    for doc in workloads(docs):
+        labels = doc["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= labels.items()
