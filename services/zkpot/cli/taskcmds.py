@@ -48,8 +48,21 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"blocks": [r.to_dict() for r in rows]})
     else:
-        out.print(results_table([r.to_dict() for r in rows]))
+        out.print(results_table([summary_row(r) for r in rows]))
     return 0
+
+
+def summary_row(r: RoundReport) -> dict[str, str]:
+    return {
+        "round": str(r.round),
+        "block": r.hash[:10],
+        "leader": "-" if r.leader is None else f"client {r.leader}",
+        "proven k/N": f"{r.leader_correct}/{r.samples}",
+        "txs ok/rejected": f"{r.accepted}/{r.rejected}",
+        "global acc (N)": f"{r.global_accuracy:.1%}",
+        "global acc (540)": f"{r.full_test_accuracy:.1%}",
+        "round s": f"{r.round_s:.0f}",
+    }
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

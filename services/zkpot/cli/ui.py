@@ -31,7 +31,7 @@ def results_table(rows: list[dict[str, Any]]) -> Any:
     """A rich table of dict rows (column order of the first row)."""
     from rich.table import Table
 
-    table = Table(show_header=True, header_style="bold")
+    table = Table(show_header=True, header_style="bold", width=max(100, err.width))
     if not rows:
         return table
     for name in rows[0]:
