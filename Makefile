@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint k8s-check clean
+.PHONY: run test test-fast lint k8s-check clean ipfs-node
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,9 +16,13 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(VENV)/bin/zkpot sim $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) ipfs-node
 	$(PY) -m ruff check services tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# js-ipfs and its Node.js runtime for the integration tests, into .cache/ipfs-node (needs npm; a no-op once done).
+ipfs-node:
+	tools/ipfs/install.sh >/dev/null
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not integration" $(PYTEST_ARGS)

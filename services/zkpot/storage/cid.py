@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from zkpot.storage._protobuf import field_bytes, field_varint, read_varint, varint
-from zkpot.storage.errors import InvalidCid
+from zkpot.storage.errors import CidMismatch, InvalidCid
 
 CHUNK_SIZE = 262_144
 MAX_LINKS = 174
@@ -177,3 +177,15 @@ def chunk_dag(data: bytes) -> tuple[str, dict[str, bytes]]:
 def compute_cid(data: bytes) -> str:
     """The CID Kubo's ``ipfs add --cid-version=1 --raw-leaves --chunker=size-262144`` prints for ``data``."""
     return build_dag(data)
+
+
+def check_blob(cid: str, data: bytes) -> str:
+    """Return ``cid`` in canonical form if ``data`` is the blob it names; raise ``CidMismatch`` otherwise.
+
+    Every read path (stores, gateway, client) calls this: a CID is only as good as the check on the bytes.
+    """
+    expected = normalize_cid(cid)
+    actual = compute_cid(data)
+    if actual != expected:
+        raise CidMismatch(expected, actual)
+    return expected
