@@ -2,3 +2,4 @@
 
 from tests.fixtures.ipfs import *  # noqa: F401,F403
 from tests.fixtures.nats import *  # noqa: F401,F403
+from tests.fixtures.postgres import *  # noqa: F401,F403

@@ -1,0 +1,31 @@
+"""PostgreSQL persistence: engine and migrations, one repository per service, an embedded server for dev.
+
+Each service owns one schema (``tables.SCHEMA_OF_SERVICE``) and migrates it at start with ``migrate``.
+Writes that accompany a message ack are idempotent inserts that report whether the row was new.
+"""
+
+from zkpot.db.engine import create_engine, current_revision, downgrade, migrate, ping
+from zkpot.db.errors import DatabaseError, DatabaseUnavailable, DataRejected, UnknownStatus
+from zkpot.db.gateway import GatewayIndex
+from zkpot.db.producer import ProducerRepo
+from zkpot.db.prover import ProverRepo
+from zkpot.db.trainer import TrainedRound, TrainerRepo
+from zkpot.db.validator import ValidatorRepo
+
+__all__ = [
+    "DataRejected",
+    "DatabaseError",
+    "DatabaseUnavailable",
+    "GatewayIndex",
+    "ProducerRepo",
+    "ProverRepo",
+    "TrainedRound",
+    "TrainerRepo",
+    "UnknownStatus",
+    "ValidatorRepo",
+    "create_engine",
+    "current_revision",
+    "downgrade",
+    "migrate",
+    "ping",
+]

@@ -1,0 +1,124 @@
+"""GatewayIndex, ProverRepo and TrainerRepo against a real PostgreSQL."""
+
+import pytest
+from zkpot.db import GatewayIndex, ProverRepo, TrainedRound, TrainerRepo
+from zkpot.db.errors import DataRejected
+
+pytestmark = pytest.mark.integration
+CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+
+
+async def test_blob_index_records_once_and_reads_back(db_engine):
+    index = GatewayIndex(db_engine)
+    assert await index.record(CID, "proof", 1234) is True
+    assert await index.record(CID, "model", 99) is False
+    row = await index.get(CID)
+    assert row is not None
+    assert (row.cid, row.kind, row.size, row.pinned, row.last_read) == (CID, "proof", 1234, False, None)
+    assert await index.get("bafk-unknown") is None
+
+
+async def test_blob_index_marks_pins_and_reads(db_engine):
+    index = GatewayIndex(db_engine)
+    await index.record(CID, "model", 10)
+    assert await index.mark_pinned(CID) is True
+    assert await index.mark_read(CID) is True
+    assert await index.mark_pinned("bafk-unknown") is False
+    row = await index.get(CID)
+    assert row is not None and row.pinned and row.last_read is not None and row.last_read >= row.first_seen
+
+
+async def test_blob_index_stats_per_kind(db_engine):
+    index = GatewayIndex(db_engine)
+    assert await index.stats() == {}
+    for cid, kind, size in [("c1", "proof", 100), ("c2", "proof", 50), ("c3", "global", 7), ("c1", "proof", 100)]:
+        await index.record(cid, kind, size)
+    assert await index.stats() == {"proof": {"count": 2, "bytes": 150}, "global": {"count": 1, "bytes": 7}}
+
+
+async def test_a_value_postgres_cannot_store_is_rejected_and_the_repo_goes_on(db_engine):
+    index = GatewayIndex(db_engine)
+    with pytest.raises(DataRejected):
+        await index.record("bafk\x00nul", "proof", 1)
+    with pytest.raises(DataRejected):
+        await index.record(CID, "proof", 2**70)
+    assert await index.record(CID, "proof", 1) is True
+
+
+async def test_job_lifecycle(db_engine):
+    prover = ProverRepo(db_engine)
+    job = {"job_id": "j1", "round": 3, "extra": [1, 2]}
+    assert await prover.enqueue("j1", client="ab" * 32, round=3, model_cid="bafy-m", job=job) is True
+    assert await prover.enqueue("j1", client="cd" * 32, round=4, model_cid="bafy-x") is False
+    queued = await prover.get("j1")
+    assert queued is not None
+    assert (queued.status, queued.attempts, queued.client, queued.job) == ("queued", 0, "ab" * 32, job)
+    assert await prover.start("j1") == 1
+    assert await prover.fail("j1", "witness failed") is True
+    assert await prover.start("j1") == 2
+    assert await prover.finish("j1", proof_cid="bafy-p", tx_id="ef" * 32, witness_s=1.5, prove_s=20.25,
+                               peak_rss_mb=812.0) is True
+    done = await prover.get("j1")
+    assert done is not None
+    assert (done.status, done.attempts, done.proof_cid, done.tx_id, done.error) == ("done", 2, "bafy-p", "ef" * 32,
+                                                                                     None)
+    assert (done.witness_s, done.prove_s, done.peak_rss_mb) == (1.5, 20.25, 812.0)
+    assert done.started_at is not None and done.finished_at is not None and done.finished_at >= done.started_at
+
+
+async def test_a_done_job_stays_done(db_engine):
+    prover = ProverRepo(db_engine)
+    await prover.enqueue("j1", client="ab" * 32, round=1, model_cid="m")
+    await prover.start("j1")
+    await prover.finish("j1", proof_cid="p", tx_id="t", witness_s=1.0, prove_s=2.0, peak_rss_mb=3.0)
+    assert await prover.start("j1") is None
+    assert await prover.fail("j1", "late failure") is False
+    assert await prover.finish("j1", proof_cid="q", tx_id="u", witness_s=0, prove_s=0, peak_rss_mb=0) is False
+    row = await prover.get("j1")
+    assert row is not None and (row.status, row.proof_cid, row.error) == ("done", "p", None)
+
+
+async def test_unknown_jobs(db_engine):
+    prover = ProverRepo(db_engine)
+    assert await prover.get("nope") is None
+    assert await prover.start("nope") is None
+    assert await prover.fail("nope", "x") is False
+
+
+async def test_jobs_counted_by_status(db_engine):
+    prover = ProverRepo(db_engine)
+    for job_id in ("a", "b", "c"):
+        await prover.enqueue(job_id, client="ab" * 32, round=1, model_cid="m")
+    await prover.start("a")
+    await prover.fail("b", "oom")
+    assert await prover.count_by_status() == {"queued": 1, "running": 1, "failed": 1}
+
+
+def _trained(round_: int, **kw: object) -> TrainedRound:
+    fields: dict = {"client": "ab" * 32, "round": round_, "parent": "cd" * 32, "global_model_cid": "bafy-g",
+                    "status": "trained", "model_cid": "bafy-m", "model_sha256": "ef" * 32, "n_train": 600,
+                    "float_correct": 91, "train_s": 3.5}
+    fields.update(kw)
+    return TrainedRound(**fields)
+
+
+async def test_trainer_rounds_record_once_and_read_back(db_engine):
+    trainer = TrainerRepo(db_engine)
+    assert await trainer.record_round(_trained(1)) is True
+    assert await trainer.record_round(_trained(1, status="other", n_train=1)) is False
+    row = await trainer.get_round("ab" * 32, 1)
+    assert row is not None
+    assert (row.status, row.n_train, row.float_correct, row.train_s, row.job_id) == ("trained", 600, 91, 3.5, None)
+    assert await trainer.get_round("ab" * 32, 2) is None
+
+
+async def test_trainer_round_status_and_latest(db_engine):
+    trainer = TrainerRepo(db_engine)
+    for round_ in (1, 2):
+        await trainer.record_round(_trained(round_))
+    await trainer.record_round(_trained(7, client="01" * 32))
+    assert await trainer.set_status("ab" * 32, 2, "submitted", job_id="job-2") is True
+    assert await trainer.set_status("ab" * 32, 9, "submitted") is False
+    latest = await trainer.latest_round("ab" * 32)
+    assert latest is not None and (latest.round, latest.status, latest.job_id) == (2, "submitted", "job-2")
+    assert await trainer.latest_round("ff" * 32) is None
