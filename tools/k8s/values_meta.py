@@ -69,7 +69,8 @@ REFINED: dict[str, dict[str, Any]] = {
     "monitoring.alerts.proofLatencyP95Seconds": POSITIVE,
     "monitoring.alerts.proverQueueDepth": {"type": "integer", "minimum": 0},
     "keys.inline": {"type": "object", "additionalProperties": False, "patternProperties": {
-        r"^((producer|aggregator)|(validator|client)-[0-9]+)\.key$": {"type": "string", "pattern": "^[0-9a-fA-F]+$"}}},
+        r"^((producer|aggregator|prover)|(validator|client)-[0-9]+)\.key$": {"type": "string",
+                                                                             "pattern": "^[0-9a-fA-F]+$"}}},
     "artifacts.accessModes": {"type": "array", "minItems": 1, "items": {
         "enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}},
     "imagePullSecrets": {"type": "array", "items": {"type": "object", "additionalProperties": False,

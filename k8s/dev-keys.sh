@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Development keys for a kind/minikube network (never for real keys): runs `zkpot keys gen`, then writes
+#   DIR/keys/            producer.key, aggregator.key, prover.key, validator-<i>.key, client-<i>.key, public.json
+#   DIR/secret.yaml      the Secret the chart mounts (keys.existingSecret), for `kubectl apply -f`
+#   DIR/values.yaml      trainer/validator replicas matching the bundle, for `helm -f`
+# Usage: k8s/dev-keys.sh [--clients M] [--validators N] [--out DIR] [--namespace NS] [--secret NAME]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLIENTS=3 VALIDATORS=4 OUT=.cache/dev-keys NAMESPACE=zkpot SECRET=zkpot-keys
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --clients) CLIENTS="$2"; shift 2 ;;
+    --validators) VALIDATORS="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --namespace) NAMESPACE="$2"; shift 2 ;;
+    --secret) SECRET="$2"; shift 2 ;;
+    *) echo "dev-keys: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+ZKPOT="${ZKPOT:-$(command -v zkpot || echo .venv/bin/zkpot)}"
+KUBECTL="${KUBECTL:-$(command -v kubectl || echo .cache/k8s-tools/bin/kubectl)}"
+
+rm -rf "$OUT/keys"
+mkdir -p "$OUT"
+"$ZKPOT" keys gen --out "$OUT/keys" --clients "$CLIENTS" --validators "$VALIDATORS" >/dev/null
+"$KUBECTL" create secret generic "$SECRET" --namespace "$NAMESPACE" --from-file="$OUT/keys" \
+  --dry-run=client --output yaml > "$OUT/secret.yaml"
+cat > "$OUT/values.yaml" <<VALUES
+# Written by k8s/dev-keys.sh: the network the development key bundle in $OUT/keys describes.
+keys:
+  existingSecret: $SECRET
+trainer:
+  replicas: $CLIENTS
+validator:
+  replicas: $VALIDATORS
+VALUES
+echo "dev-keys: $CLIENTS clients, $VALIDATORS validators (DEVELOPMENT keys) in $OUT"
+echo "  kubectl create namespace $NAMESPACE && kubectl apply -f $OUT/secret.yaml"
+echo "  helm install zkpot charts/zkpot -n $NAMESPACE -f k8s/values/dev.yaml -f $OUT/values.yaml"
