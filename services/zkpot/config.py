@@ -48,7 +48,11 @@ ENV: tuple[Var, ...] = (
     Var("ZKPOT_CLIENT_INDEX", "this member's index in the client registry", ("trainer",), None),
     Var("ZKPOT_TRAIN_DATA", "the member's private data (.npz with X, y); default: its shard of digits", (), None),
     Var("ZKPOT_EPOCHS", "local training epochs per round", (), "20"),
+    Var("ZKPOT_PROVER_BOX_KEY", "public X25519 key (hex) of this member's prover: the trainer seals its weights to it",
+        ("trainer",), None),
     # prover
+    Var("ZKPOT_PROVER_KEY_FILE", "file holding the prover's X25519 private key (hex), to open members' weights",
+        ("prover",), None),
     Var("ZKPOT_PROVER_WORKERS", "proof worker processes per prover", (), "1"),
     Var("ZKPOT_CIRCUIT_DIR", "directory holding the derived circuit artifacts (pk, vk, settings)",
         ("prover", "validator", "block-producer"), None),

@@ -34,6 +34,7 @@ class Keyring:
     aggregator: BoxKeyPair
     validators: tuple[SigningKey, ...]
     clients: tuple[SigningKey, ...]
+    prover: BoxKeyPair  # the (devnet: shared) prover's key; members seal their weights to it for proving
 
     @classmethod
     def generate(cls, clients: int, validators: int) -> Keyring:
@@ -41,7 +42,7 @@ class Keyring:
             raise InputError("need at least one client and one validator")
         return cls(SigningKey.generate(), BoxKeyPair.generate(),
                    tuple(SigningKey.generate() for _ in range(validators)),
-                   tuple(SigningKey.generate() for _ in range(clients)))
+                   tuple(SigningKey.generate() for _ in range(clients)), BoxKeyPair.generate())
 
     def public(self) -> dict[str, Any]:
         return {
@@ -49,11 +50,13 @@ class Keyring:
             "aggregator_box_key": self.aggregator.public_hex,
             "validators": [k.public_hex for k in self.validators],
             "clients": [k.public_hex for k in self.clients],
+            "prover_box_key": self.prover.public_hex,
         }
 
     def files(self) -> dict[str, str]:
         """File name -> secret hex, the layout `zkpot keys gen` writes and the services read."""
-        out = {"producer.key": self.producer.seed_hex, "aggregator.key": self.aggregator.private_hex}
+        out = {"producer.key": self.producer.seed_hex, "aggregator.key": self.aggregator.private_hex,
+               "prover.key": self.prover.private_hex}
         out.update({f"validator-{i}.key": k.seed_hex for i, k in enumerate(self.validators)})
         out.update({f"client-{i}.key": k.seed_hex for i, k in enumerate(self.clients)})
         return out
@@ -73,7 +76,8 @@ class Keyring:
             read = lambda name: (folder / name).read_text().strip()  # noqa: E731
             return cls(SigningKey.from_hex(read("producer.key")), BoxKeyPair.from_hex(read("aggregator.key")),
                        tuple(SigningKey.from_hex(read(f"validator-{i}.key")) for i in range(len(public["validators"]))),
-                       tuple(SigningKey.from_hex(read(f"client-{i}.key")) for i in range(len(public["clients"]))))
+                       tuple(SigningKey.from_hex(read(f"client-{i}.key")) for i in range(len(public["clients"]))),
+                       BoxKeyPair.from_hex(read("prover.key")))
         except (OSError, KeyError, ValueError) as e:
             raise InputError(f"{folder} is not a key folder written by `zkpot keys gen`: {e}") from e
 

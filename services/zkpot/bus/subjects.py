@@ -20,6 +20,7 @@ BLOCK_VOTE = "zkpot.block.vote"
 TX_SUBMITTED = "zkpot.tx.submitted"
 TX_ATTESTED = "zkpot.tx.attested"
 PROVE_JOBS = "zkpot.jobs.prove.*"
+PROOF_DONE = "zkpot.proof.done.*"
 
 EVENTS = "ZKPOT_EVENTS"
 JOBS = "ZKPOT_JOBS"
@@ -101,6 +102,8 @@ LAYOUT = Layout(
                 SubjectSpec(TX_SUBMITTED, "the Transaction dict", "<tx id>"),
                 SubjectSpec(TX_ATTESTED, "the Attestation dict", "<attestation id>"),
                 SubjectSpec(BLOCK_VOTE, "the Vote dict", "<vote id>"),
+                SubjectSpec(PROOF_DONE, "{job_id, client, round, proof_cid, proof_sha256, commitment, correct, "
+                            "samples, prove_s}: a prover's result for one member's trainer", "proof-<job id>"),
             ),
             "protocol events; every service instance reads them through its own durable consumer",
         ),
@@ -120,6 +123,11 @@ LAYOUT = Layout(
 def prove_subject(member: str) -> str:
     """The jobs subject of one federation member (its client key or index, a single subject token)."""
     return PROVE_JOBS.replace("*", check_token(member, "member"))
+
+
+def proof_done_subject(member: str) -> str:
+    """The subject a member's trainer learns its proof on."""
+    return PROOF_DONE.replace("*", check_token(member, "member"))
 
 
 def round_open_id(round_: int) -> str:

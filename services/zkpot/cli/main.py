@@ -10,7 +10,7 @@ from zkpot import __version__
 
 
 def parser() -> argparse.ArgumentParser:
-    from zkpot.cli import bench, taskcmds, zkcmds
+    from zkpot.cli import bench, netcmds, taskcmds, zkcmds
 
     p = argparse.ArgumentParser(prog="zkpot", description="Federated learning with Zero-Knowledge Proof of "
                                                           "Training consensus")
@@ -19,6 +19,7 @@ def parser() -> argparse.ArgumentParser:
     zkcmds.register(sub)
     bench.register(sub)
     taskcmds.register(sub)
+    netcmds.register(sub)
     return p
 
 

@@ -47,6 +47,14 @@ class ProverRepo(Repo):
         """Mark the job failed with ``error``; False when unknown or already done."""
         return await self._end(job_id, status="failed", error=error)
 
+    async def set_result(self, job_id: str, result: Mapping[str, Any]) -> bool:
+        """Keep the result message beside the job (under ``job["result"]``) so a redelivery re-sends it as is."""
+        row = await self.get(job_id)
+        if row is None:
+            return False
+        merged = {**row.job, "result": dict(result)}
+        return await self._changed(update(jobs).where(jobs.c.job_id == job_id).values(job=merged))
+
     async def get(self, job_id: str) -> JobRow | None:
         return await self._first(select(jobs).where(jobs.c.job_id == job_id), JobRow)
 

@@ -12,16 +12,6 @@ from typing import Any
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class BlobRow:
-    cid: str
-    kind: str
-    size: int
-    pinned: bool
-    first_seen: datetime
-    last_read: datetime | None
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class JobRow:
     job_id: str
     client: str
@@ -55,6 +45,7 @@ class TrainerRoundRow:
     job_id: str | None
     status: str
     created_at: datetime
+    job: dict[str, Any] | None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -130,6 +130,7 @@ trainer_rounds = Table(
     Column("job_id", Text),
     Column("status", Text, nullable=False),
     _now("created_at"),
+    Column("job", JSONB),
     PrimaryKeyConstraint("client", "round"),
 )
 

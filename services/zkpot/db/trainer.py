@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -26,6 +27,7 @@ class TrainedRound:
     float_correct: int | None = None
     train_s: float | None = None
     job_id: str | None = None
+    job: dict[str, Any] | None = None  # the proof job message, re-sent as is after a crash
 
 
 class TrainerRepo(Repo):

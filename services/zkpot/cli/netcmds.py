@@ -1,0 +1,135 @@
+"""`zkpot serve`, `zkpot devnet up|down`: the network's processes and the one-command local run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from zkpot.cli.ui import err, out, print_json, results_table, step
+from zkpot.config import SERVICES
+from zkpot.errors import InputError
+from zkpot.zk import circuit as zcircuit
+
+DEFAULT_DIR = Path(".zkpot/devnet")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from zkpot.services.main import run
+
+    return run(args.service)
+
+
+def cmd_devnet_up(args: argparse.Namespace) -> int:
+    from zkpot.devnet import Devnet, DevnetConfig
+
+    config = DevnetConfig(root=args.dir, clients=args.clients, validators=args.validators, provers=args.provers,
+                          rounds=args.rounds, epochs=args.epochs, deadline_s=args.deadline, nats_url=args.nats_url,
+                          database_url=args.database_url)
+    spec = zcircuit.CircuitSpec(samples=args.samples)
+    with step(f"circuit {spec.name} (proving key derived once, then cached)") as update:
+        circuit = zcircuit.build(spec, progress=update)
+    net = Devnet(config, circuit)
+    net.prepare()
+    try:
+        with step("starting nats-server and PostgreSQL"):
+            net.start_servers()
+        with step(f"starting {1 + 1 + args.validators + args.provers + args.clients} service processes"):
+            net.start_services()
+        if args.detach:
+            out.print(f"devnet running from {net.root}; `zkpot devnet down --dir {args.dir}` stops it")
+            return 0
+        blocks, finals = _watch(net, args)
+        net.write_chain(finals)
+    except BaseException:
+        _show_dead(net)
+        net.stop()
+        raise
+    with step("stopping the network"):
+        net.stop()
+    return _report(blocks, net, args)
+
+
+def _watch(net, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    import logging
+
+    from zkpot.watch import Watcher
+
+    logging.getLogger("zkpot.bus").setLevel(logging.ERROR)  # the watcher's own reconnects are not news
+
+    with err.status("waiting for the first round") as status:
+        watcher = Watcher(net.genesis, args.rounds, lambda line: status.update(line))
+
+        async def main() -> None:
+            task = asyncio.create_task(watcher.run(net.nats_url, args.timeout))
+            while not task.done():
+                if net.dead():
+                    task.cancel()
+                    raise InputError(f"service {net.dead()[0].name} exited; see {net.dead()[0].log}")
+                await asyncio.sleep(1)
+            await task
+
+        asyncio.run(main())
+    for b in watcher.blocks:
+        leader = "-" if b.leader is None else f"client {b.leader}"
+        err.print(f"[green]✓[/] block {b.height} (round {b.round}): leader {leader} proved "
+                  f"{b.leader_correct}/{b.samples}, global accuracy {b.global_accuracy:.1%}, {b.round_s:.0f} s")
+    return watcher.blocks, watcher.finals
+
+
+def _show_dead(net) -> None:  # type: ignore[no-untyped-def]
+    for p in net.dead():
+        tail = p.log.read_text(errors="replace").splitlines()[-8:] if p.log.exists() else []
+        err.print(f"[red]{p.name} exited with code {p.popen.returncode}[/]; last lines of {p.log}:")
+        for line in tail:
+            err.print("   " + line[:300])
+
+
+def _report(blocks, net, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    rows = [b.to_dict() for b in blocks]
+    if args.json:
+        print_json({"genesis": net.genesis.genesis_hash, "dir": str(net.root), "blocks": rows})
+        return 0
+    table = [{"height": str(b.height), "round": str(b.round), "block": b.hash[:10],
+              "leader": "-" if b.leader is None else f"client {b.leader}",
+              "proven k/N": f"{b.leader_correct}/{b.samples}", "txs ok/rejected": f"{b.accepted}/{b.rejected}",
+              "global acc": f"{b.global_accuracy:.1%}", "round s": f"{b.round_s:.0f}",
+              "mean proof s": "-" if b.proof_s_mean is None else f"{b.proof_s_mean:.0f}"} for b in blocks]
+    out.print(results_table(table))
+    out.print(f"chain written to {net.root / 'chain.jsonl'}; audit it with `zkpot chain verify --dir {args.dir}`")
+    return 0
+
+
+def cmd_devnet_down(args: argparse.Namespace) -> int:
+    from zkpot.devnet import down
+
+    stopped = down(args.dir)
+    out.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    serve = sub.add_parser("serve", help="run one service of the network (settings from ZKPOT_* variables)")
+    serve.add_argument("service", choices=SERVICES)
+    serve.set_defaults(func=cmd_serve)
+
+    devnet = sub.add_parser("devnet", help="a whole network on this machine")
+    dsub = devnet.add_subparsers(dest="devnet_cmd", required=True)
+    up = dsub.add_parser("up", help="start every service, run R rounds, print the summary, stop")
+    up.add_argument("--clients", type=int, default=4)
+    up.add_argument("--validators", type=int, default=4)
+    up.add_argument("--provers", type=int, default=1, help="a shared prover pool (demo trust model)")
+    up.add_argument("--rounds", type=int, default=3)
+    up.add_argument("--samples", type=int, default=zcircuit.DEFAULT_SAMPLES)
+    up.add_argument("--epochs", type=int, default=20)
+    up.add_argument("--deadline", type=int, default=600, help="round deadline in seconds")
+    up.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
+    up.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    up.add_argument("--nats-url", help="use this NATS server instead of starting one")
+    up.add_argument("--database-url", help="use this PostgreSQL database instead of starting one")
+    up.add_argument("--detach", action="store_true", help="leave the network running")
+    up.add_argument("--json", action="store_true")
+    up.set_defaults(func=cmd_devnet_up)
+    dn = dsub.add_parser("down", help="stop a detached devnet")
+    dn.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    dn.set_defaults(func=cmd_devnet_down)

@@ -1,0 +1,212 @@
+"""The one-command local network: nats-server and PostgreSQL on free ports, genesis, and every service as its own
+OS process, sharing nothing but NATS, Postgres and the gateway (an embedded content-addressed store by default).
+
+Everything lives under one folder (``.zkpot/devnet``): the servers' data, keys, genesis, blobs, logs, the pids
+(`zkpot devnet down` reads them) and, once the run ends, ``chain.jsonl`` — the finalized blocks with their
+attestations and votes as the network published them, which `zkpot chain verify` audits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from zkpot.bus.server import NatsServer, free_port
+from zkpot.db.embedded import EmbeddedPostgres
+from zkpot.errors import InputError
+from zkpot.task import Keyring, RoundParams, make_genesis, write_genesis
+from zkpot.zk.circuit import Circuit
+
+STOP_ORDER = ("trainer", "prover", "validator", "block-producer", "ipfs-gateway")
+
+
+@dataclasses.dataclass(frozen=True)
+class DevnetConfig:
+    root: Path
+    clients: int = 4
+    validators: int = 4
+    provers: int = 1
+    rounds: int = 3
+    epochs: int = 20
+    deadline_s: int = 600
+    nats_url: str | None = None
+    database_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if min(self.clients, self.validators, self.provers, self.rounds) < 1:
+            raise InputError("clients, validators, provers and rounds must each be at least 1")
+
+
+@dataclasses.dataclass
+class Proc:
+    name: str
+    service: str
+    port: int
+    popen: subprocess.Popen[bytes]
+    log: Path
+    extra: dict[str, str]
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+
+class Devnet:
+    """Start, watch and stop one local network."""
+
+    def __init__(self, config: DevnetConfig, circuit: Circuit) -> None:
+        self.config, self.circuit = config, circuit
+        self.root = config.root.resolve()
+        self.nats: NatsServer | None = None
+        self.pg: EmbeddedPostgres | None = None
+        self.procs: list[Proc] = []
+        self.keys = Keyring.generate(config.clients, config.validators)
+        self.genesis = make_genesis(circuit, self.keys.public(), RoundParams(round_deadline_s=config.deadline_s,
+                                                                            accuracy_floor_pct=20))
+        self.nats_url = config.nats_url or ""
+        self.database_url = config.database_url or ""
+        self.gateway_port = free_port()
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def prepare(self) -> None:
+        if self.root.exists():
+            shutil.rmtree(self.root)
+        (self.root / "logs").mkdir(parents=True)
+        self.keys.write(self.root / "keys")
+        write_genesis(self.genesis, self.root / "genesis.json")
+
+    def start_servers(self) -> None:
+        if not self.nats_url:
+            self.nats = NatsServer(self.root / "nats").start()
+            self.nats_url = self.nats.url
+        if not self.database_url:
+            self.pg = EmbeddedPostgres(self.root / "postgres", durable=False)
+            self.pg.start()
+            self.database_url = self.pg.create_database("zkpot")
+
+    def start_services(self) -> None:
+        c = self.config
+        self._spawn("ipfs-gateway", "ipfs-gateway", port=self.gateway_port,
+                    ZKPOT_IPFS_BACKEND="local", ZKPOT_BLOB_DIR=str(self.root / "blobs"))
+        self._spawn("block-producer", "block-producer", ZKPOT_KEY_FILE=self._key("producer"),
+                    ZKPOT_AGGREGATOR_KEY_FILE=self._key("aggregator"), ZKPOT_ROUNDS=str(c.rounds))
+        for i in range(c.validators):
+            self._spawn(f"validator-{i}", "validator", ZKPOT_KEY_FILE=self._key(f"validator-{i}"))
+        for i in range(c.provers):
+            self._spawn(f"prover-{i}", "prover", ZKPOT_PROVER_KEY_FILE=self._key("prover"))
+        for i in range(c.clients):
+            self._spawn(f"trainer-{i}", "trainer", ZKPOT_KEY_FILE=self._key(f"client-{i}"),
+                        ZKPOT_CLIENT_INDEX=str(i), ZKPOT_PROVER_BOX_KEY=self.keys.prover.public_hex,
+                        ZKPOT_EPOCHS=str(c.epochs))
+        self._write_state()
+
+    def _key(self, name: str) -> str:
+        return str(self.root / "keys" / f"{name}.key")
+
+    def service_env(self, name: str, port: int) -> dict[str, str]:
+        return {
+            "ZKPOT_NATS_URL": self.nats_url,
+            "ZKPOT_DATABASE_URL": self.database_url,
+            "ZKPOT_GATEWAY_URL": self.gateway_url,
+            "ZKPOT_GENESIS": str(self.root / "genesis.json"),
+            "ZKPOT_CIRCUIT_DIR": str(self.circuit.root),
+            "ZKPOT_HTTP_PORT": str(port),
+            "ZKPOT_INSTANCE": name,
+            "ZKPOT_LOG_LEVEL": "INFO",
+            "RUST_LOG": "error",
+        }
+
+    def _spawn(self, name: str, service: str, port: int | None = None, **extra: str) -> Proc:
+        port = port or free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZKPOT_") or k == "ZKPOT_CACHE"}
+        env.update(self.service_env(name, port), **extra)
+        log = self.root / "logs" / f"{name}.log"
+        with log.open("ab") as out:
+            popen = subprocess.Popen([sys.executable, "-m", "zkpot", "serve", service], env=env,
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        proc = Proc(name, service, port, popen, log, extra)
+        self.procs.append(proc)
+        return proc
+
+    def restart(self, name: str, kill: bool = True) -> Proc:
+        """Kill (SIGKILL) one service process and start it again with the same settings (tests use this)."""
+        old = next(p for p in self.procs if p.name == name)
+        if kill:
+            old.popen.kill()
+        old.popen.wait()
+        self.procs.remove(old)
+        return self._spawn(old.name, old.service, old.port, **old.extra)
+
+    def dead(self) -> list[Proc]:
+        return [p for p in self.procs if not p.alive()]
+
+    def _write_state(self) -> None:
+        state = {"pids": {p.name: p.popen.pid for p in self.procs},
+                 "nats_url": self.nats_url, "database_url": self.database_url, "gateway_url": self.gateway_url,
+                 "metrics": {p.name: f"http://127.0.0.1:{p.port}/metrics" for p in self.procs},
+                 "nats_pid": self.nats._proc.pid if self.nats and self.nats._proc else None,
+                 "postgres_dir": str(self.pg.pgdata) if self.pg else None,
+                 "circuit_dir": str(self.circuit.root)}
+        (self.root / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        for service in STOP_ORDER:
+            group = [p for p in self.procs if p.service == service and p.alive()]
+            for p in group:
+                p.popen.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            for p in group:
+                try:
+                    p.popen.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.popen.kill()
+                    p.popen.wait()
+        if self.pg is not None:
+            self.pg.stop()
+        if self.nats is not None:
+            self.nats.stop()
+
+    def write_chain(self, finals: list[dict[str, Any]]) -> Path:
+        path = self.root / "chain.jsonl"
+        path.write_text("".join(json.dumps(f, sort_keys=True) + "\n" for f in finals))
+        return path
+
+
+def down(root: Path) -> list[str]:
+    """Stop a detached devnet from its state file; returns what was stopped."""
+    try:
+        state = json.loads((root / "state.json").read_text())
+    except FileNotFoundError as e:
+        raise InputError(f"no devnet state in {root}") from e
+    stopped = []
+    for name, pid in state["pids"].items():
+        if _signal(pid, signal.SIGTERM):
+            stopped.append(name)
+    time.sleep(2)
+    for pid in state["pids"].values():
+        _signal(pid, signal.SIGKILL)
+    if state.get("postgres_dir"):
+        EmbeddedPostgres(Path(state["postgres_dir"]).parent).stop()
+        stopped.append("postgres")
+    if state.get("nats_pid") and _signal(state["nats_pid"], signal.SIGTERM):
+        stopped.append("nats-server")
+    return stopped
+
+
+def _signal(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,96 @@
+"""Composition roots: each service's parts wired from its settings. Nothing else imports adapters and services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+
+from zkpot.config import Settings
+from zkpot.domain import BoxKeyPair, SigningKey
+from zkpot.metrics import Metrics
+from zkpot.services import deps as d
+from zkpot.services.runtime import Service, serve, setup_logging
+from zkpot.zk import circuit as zcircuit
+from zkpot.zk import data as zdata
+
+
+async def build_trainer(s: Settings, m: Metrics) -> Service:
+    import torch  # one thread each: a devnet runs several trainers on a few cores
+    from zkpot.services.trainer import Trainer
+
+    torch.set_num_threads(1)
+    deps = await d.connect(s, m)
+    index = s.int("ZKPOT_CLIENT_INDEX")
+    genesis = d.require(deps.genesis, "genesis")
+    data = s.get("ZKPOT_TRAIN_DATA")
+    shard = zdata.load_npz(s.path("ZKPOT_TRAIN_DATA")) if data else zdata.client_shard(index, len(genesis.clients))
+    return Trainer(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), index, shard,
+                   s.str("ZKPOT_PROVER_BOX_KEY"), s.int("ZKPOT_EPOCHS"))
+
+
+async def build_prover(s: Settings, m: Metrics) -> Service:
+    from zkpot.services.prover import Prover
+
+    circuit = zcircuit.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    deps = await d.connect(s, m)
+    return Prover(deps, circuit, BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")),
+                  s.int("ZKPOT_PROVER_WORKERS"))
+
+
+async def build_validator(s: Settings, m: Metrics) -> Service:
+    from zkpot.services.validator import Validator
+    from zkpot.zk.verifier import ProofVerifier
+
+    circuit = zcircuit.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    deps = await d.connect(s, m)
+    _check_circuit(deps, circuit)
+    return Validator(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), ProofVerifier(circuit))
+
+
+async def build_producer(s: Settings, m: Metrics) -> Service:
+    from zkpot.services.producer import Producer
+
+    circuit = zcircuit.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    deps = await d.connect(s, m)
+    _check_circuit(deps, circuit)
+    return Producer(deps, circuit, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
+                    BoxKeyPair.from_hex(s.secret_hex("ZKPOT_AGGREGATOR_KEY_FILE")), s.int("ZKPOT_ROUNDS"))
+
+
+def _check_circuit(deps: d.Deps, circuit: zcircuit.Circuit) -> None:
+    from zkpot.errors import InputError
+    from zkpot.task import check_circuit
+
+    problems = check_circuit(d.require(deps.genesis, "genesis"), circuit)
+    if problems:
+        raise InputError("the circuit in ZKPOT_CIRCUIT_DIR is not the one genesis pins: " + "; ".join(problems))
+
+
+BUILDERS: dict[str, Callable[[Settings, Metrics], Awaitable[Service]]] = {
+    "trainer": build_trainer,
+    "prover": build_prover,
+    "validator": build_validator,
+    "block-producer": build_producer,
+}
+
+
+async def _serve(service: str) -> int:
+    settings = Settings.from_env(service)
+    instance = settings.get("ZKPOT_INSTANCE") or f"{service}-{os.getpid()}"
+    setup_logging(service, instance, settings.str("ZKPOT_LOG_LEVEL"))
+    metrics = Metrics(service)
+    if service == "ipfs-gateway":
+        from zkpot.services.gateway import build_gateway
+
+        svc, app = await build_gateway(settings, metrics)
+        return await serve(settings, metrics, lambda: _ready(svc), app)
+    return await serve(settings, metrics, lambda: BUILDERS[service](settings, metrics))
+
+
+async def _ready(svc: Service) -> Service:
+    return svc
+
+
+def run(service: str) -> int:
+    return asyncio.run(_serve(service))

@@ -1,0 +1,98 @@
+"""Service-level events around the protocol messages: round opening, proof jobs and results, proposals, finality.
+
+Same conventions as the domain's wire messages (frozen dataclasses, schema version ``v``, strict decoding that
+ignores unknown fields). Bundles carry the attestations and votes a receiver needs to check a block on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from zkpot.domain import Attestation, Block, Vote
+from zkpot.domain.messages import SCHEMA_VERSION
+from zkpot.domain.schema import Message
+
+
+@dataclasses.dataclass(frozen=True)
+class RoundOpen(Message):
+    round: int
+    parent: str
+    global_model_cid: str
+    deadline_ms: int
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset({"parent"})
+
+
+@dataclasses.dataclass(frozen=True)
+class ProveJob(Message):
+    """A member's request to prove its model: the weights sealed to the prover's key, by CID."""
+
+    job_id: str
+    client: str
+    member: str
+    round: int
+    parent: str
+    weights_cid: str
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset({"job_id", "client", "parent"})
+
+
+@dataclasses.dataclass(frozen=True)
+class ProofDone(Message):
+    """A prover's result for one job; ``finished_ms`` becomes the transaction timestamp (so re-signing is stable)."""
+
+    job_id: str
+    client: str
+    round: int
+    proof_cid: str
+    commitment: str
+    correct: int
+    samples: int
+    finished_ms: int
+    prove_ms: int
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset({"job_id", "client", "commitment"})
+
+
+@dataclasses.dataclass(frozen=True)
+class AttestationSet(Message):
+    """The attestations of one transaction."""
+
+    tx_id: str
+    attestations: tuple[Attestation, ...]
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset({"tx_id"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Proposal(Message):
+    """A proposed block with the attestations that justify each included transaction."""
+
+    block: Block
+    attested: tuple[AttestationSet, ...]
+    v: int = SCHEMA_VERSION
+
+    def attestations(self) -> dict[str, list[Attestation]]:
+        return {s.tx_id: list(s.attestations) for s in self.attested}
+
+    @classmethod
+    def of(cls, block: Block, attestations: dict[str, list[Attestation]]) -> Proposal:
+        sets = tuple(AttestationSet(tx.tx_id, tuple(attestations.get(tx.tx_id, ()))) for tx in block.txs)
+        return cls(block, sets)
+
+
+@dataclasses.dataclass(frozen=True)
+class Finalized(Message):
+    """A final block: the proposal plus the quorum of votes that made it final (a self-contained certificate)."""
+
+    proposal: Proposal
+    votes: tuple[Vote, ...]
+    v: int = SCHEMA_VERSION
+
+    @property
+    def block(self) -> Block:
+        return self.proposal.block

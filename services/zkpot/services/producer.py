@@ -1,0 +1,322 @@
+"""The block producer: opens rounds, collects attested transactions, opens and checks the verified models, aggregates
+them, publishes the global model, proposes the block and finalizes it on a quorum of votes.
+
+Every step is driven from its database, so a restarted producer resumes the round where it stood: it re-publishes
+what it had published (the message ids make that harmless) and carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from zkpot.bus import Delivery
+from zkpot.bus.subjects import (
+    BLOCK_FINALIZED,
+    BLOCK_PROPOSED,
+    BLOCK_VOTE,
+    ROUND_OPEN,
+    TX_ATTESTED,
+    TX_SUBMITTED,
+    finalized_id,
+    proposed_id,
+    round_open_id,
+)
+from zkpot.db.producer import ProducerRepo
+from zkpot.domain import (
+    Attestation,
+    Block,
+    BlockHeader,
+    BoxKeyPair,
+    Genesis,
+    Reason,
+    SigningKey,
+    Transaction,
+    Vote,
+    check_votes,
+    open_sealed,
+    sha256_hex,
+)
+from zkpot.domain.errors import SealError
+from zkpot.errors import InputError
+from zkpot.gateway.wire import BlobKind
+from zkpot.roles import producer as rproducer
+from zkpot.services.deps import Deps
+from zkpot.services.messages import Finalized, Proposal, RoundOpen
+from zkpot.storage.errors import StorageError
+from zkpot.task import initial_model_bytes
+from zkpot.zk import data as zdata
+from zkpot.zk.circuit import Circuit
+from zkpot.zk.model import Arch, Weights, count_correct, weights_from_bytes, weights_to_bytes
+from zkpot.zk.prover import model_commitment
+from zkpot.zk.worker import proving_pool
+
+log = logging.getLogger("zkpot.producer")
+MAX_MODEL_BYTES = 16 * 1024 * 1024
+POLL_S = 1.0
+
+
+def _commit(job: tuple[Circuit, Weights]) -> str:
+    return model_commitment(*job)
+
+
+class Producer:
+    def __init__(self, deps: Deps, circuit: Circuit, key: SigningKey, aggregator: BoxKeyPair, rounds: int) -> None:
+        genesis: Genesis = deps.genesis  # type: ignore[assignment]
+        if key.public_hex != genesis.producer or aggregator.public_hex != genesis.aggregator_box_key:
+            raise InputError("the producer or aggregator key does not match genesis")
+        self.deps, self.genesis, self.circuit = deps, genesis, circuit
+        self.key, self.aggregator, self.rounds = key, aggregator, rounds
+        self.arch = Arch(tuple(int(n) for n in genesis.arch["layers"]))
+        self.repo = ProducerRepo(deps.engine)
+        self.metrics = deps.metrics
+        self.pool: ProcessPoolExecutor | None = None
+        self._wake = asyncio.Event()
+        self._subs: list[Any] = []
+        self._driver: asyncio.Task[None] | None = None
+        self._test = zdata.public_test_set(genesis.samples)
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.pool = proving_pool(1)
+        await self._publish_initial_model()
+        bus = self.deps.bus
+        self._subs = [
+            await bus.subscribe(TX_SUBMITTED, "producer-txs", self.on_tx, metrics=self.metrics),
+            await bus.subscribe(TX_ATTESTED, "producer-attestations", self.on_attestation, metrics=self.metrics),
+            await bus.subscribe(BLOCK_VOTE, "producer-votes", self.on_vote, metrics=self.metrics),
+        ]
+        self._driver = asyncio.create_task(self._drive())
+
+    async def stop(self) -> None:
+        if self._driver:
+            self._driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._driver
+        await self.deps.close()
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def ready_checks(self):  # type: ignore[no-untyped-def]
+        return self.deps.checks()
+
+    async def done(self) -> None:
+        waits = [asyncio.ensure_future(s.wait()) for s in self._subs]
+        if self._driver is not None:
+            waits.append(self._driver)
+        finished, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_EXCEPTION)
+        for task in finished:
+            task.result()
+        await asyncio.Event().wait()  # the producer serves until told to stop, even after its last round
+
+    async def _publish_initial_model(self) -> None:
+        data = initial_model_bytes(self.arch)
+        cid = await self.deps.gateway.put(BlobKind.GLOBAL, data)  # type: ignore[union-attr]
+        if cid != self.genesis.initial_model_cid:
+            raise InputError(f"the initial model's CID {cid} differs from genesis {self.genesis.initial_model_cid}")
+
+    # --- what the consumers store ------------------------------------------------------------------------------
+
+    async def on_tx(self, msg: Delivery) -> None:
+        tx = Transaction.from_dict(msg.payload)
+        if await self.repo.add_tx(tx):
+            self.metrics["zkpot_tx_received"].inc()
+        self._wake.set()
+
+    async def on_attestation(self, msg: Delivery) -> None:
+        attestation = Attestation.from_dict(msg.payload)
+        if attestation.validator in self.genesis.validators and attestation.signature_valid():
+            await self.repo.add_attestation(attestation)
+        self._wake.set()
+
+    async def on_vote(self, msg: Delivery) -> None:
+        vote = Vote.from_dict(msg.payload)
+        if vote.validator in self.genesis.validators and vote.signature_valid():
+            await self.repo.add_vote(vote)
+        self._wake.set()
+
+    # --- the round driver --------------------------------------------------------------------------------------
+
+    async def _drive(self) -> None:
+        while True:
+            head = await self._head()
+            if self.rounds and head is not None and head.round >= self.rounds:
+                log.info("last round final; opening no more", extra={"rounds": self.rounds})
+                return
+            await self._run_round(head.round + 1 if head else 1, head)
+
+    async def _head(self) -> BlockHeader | None:
+        row = await self.repo.latest_final_block()
+        return Block.from_dict(row.block).header if row else None
+
+    async def _run_round(self, round_: int, head: BlockHeader | None) -> None:
+        event = await self._open(round_, head)
+        self.metrics["zkpot_current_round"].set(round_)
+        t_open = time.monotonic()
+        row = await self.repo.get_round(round_)
+        block = None
+        if row is not None and row.state == "proposed" and row.block_hash:
+            stored = await self.repo.get_block(row.block_hash)
+            block = Block.from_dict(stored.block) if stored and stored.status == "proposed" else None
+        if block is None:
+            await self._collect(event)
+            collection_s = time.monotonic() - t_open
+            t = time.monotonic()
+            block = await self._build_block(event, head)
+            await self.repo.add_block(block)
+            await self.repo.close_round(round_, block_hash=block.hash, collection_s=round(collection_s, 3),
+                                        aggregation_s=round(time.monotonic() - t, 3))
+            self._observe_phase("collection", collection_s)
+            self._observe_phase("aggregation", time.monotonic() - t)
+        await self._propose_and_finalize(block, t_open)
+
+    async def _open(self, round_: int, head: BlockHeader | None) -> RoundOpen:
+        row = await self.repo.get_round(round_)
+        if row is None:
+            deadline = datetime.now(UTC) + timedelta(seconds=self.genesis.round_deadline_s)
+            parent = head.block_hash if head else self.genesis.genesis_hash
+            model = head.model_cid if head else self.genesis.initial_model_cid
+            await self.repo.open_round(round_, parent=parent, global_model_cid=model, deadline=deadline)
+            row = await self.repo.get_round(round_)
+        assert row is not None
+        event = RoundOpen(round_, row.parent, row.global_model_cid, int(row.deadline.timestamp() * 1000))
+        await self.deps.bus.publish(ROUND_OPEN, event.to_dict(), round_open_id(round_))
+        log.info("round open", extra={"round": round_, "deadline_ms": event.deadline_ms})
+        return event
+
+    async def _collect(self, event: RoundOpen) -> None:
+        """Wait until every registered client has a decided tx (valid or not), or the deadline."""
+        while time.time() * 1000 < event.deadline_ms:
+            txs, atts = await self._round_txs(event)
+            if _all_decided(self.genesis, txs, atts):
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_S)
+        log.warning("round deadline reached", extra={"round": event.round})
+
+    async def _round_txs(self, event: RoundOpen) -> tuple[list[Transaction], dict[str, list[Attestation]]]:
+        txs = [Transaction.from_dict(row.tx) for row in await self.repo.txs_for_round(event.round)]
+        txs = [tx for tx in txs if tx.parent == event.parent]
+        atts: dict[str, list[Attestation]] = {}
+        for row in await self.repo.attestations_for_round(event.round):
+            atts.setdefault(row.tx_id, []).append(Attestation.from_dict(row.attestation))
+        return txs, atts
+
+    async def _build_block(self, event: RoundOpen, head: BlockHeader | None) -> Block:
+        txs, atts = await self._round_txs(event)
+        included, rejected = rproducer.split_attested(self.genesis, txs, atts)
+        loaded = {tx.tx_id: await self._open_model(tx) for tx in included}
+        commitments = {tx.tx_id: await self._commitment(w) for tx in included if (w := loaded[tx.tx_id])}
+        opened, dropped = rproducer.open_models(included, lambda tx: loaded[tx.tx_id],
+                                                _lookup(commitments, loaded))
+        if opened:
+            weights = rproducer.aggregate(self.genesis, opened)
+        else:  # nothing verified: the global model carries over
+            weights = weights_from_bytes(self.arch, await self._get(event.global_model_cid))
+        data = weights_to_bytes(weights)
+        cid = await self.deps.gateway.put(BlobKind.GLOBAL, data)  # type: ignore[union-attr]
+        model = rproducer.GlobalModel(cid, sha256_hex(data), await self._commitment(weights),
+                                      count_correct(self.arch, weights, self._test))
+        block = rproducer.make_block(self.genesis, head, event.round, [tx for tx, _ in opened], [*rejected, *dropped],
+                                     model, self.key, int(time.time() * 1000))
+        for tx in block.txs:
+            await self.repo.set_tx_status(tx.tx_id, "included")
+        for entry in block.rejected:
+            await self.repo.set_tx_status(entry.tx_id, "rejected", entry.reason)
+            self.metrics["zkpot_tx_rejected"].labels(entry.reason).inc()
+        self.metrics["zkpot_tx_accepted"].inc(len(block.txs))
+        log.info("block built", extra={"round": event.round, "accepted": len(block.txs),
+                                       "rejected": len(block.rejected), "global_correct": model.correct})
+        return block
+
+    async def _open_model(self, tx: Transaction) -> Weights | None:
+        try:
+            sealed = await self._get(tx.model_cid)
+        except StorageError:
+            return None
+        if sha256_hex(sealed) != tx.model_sha256:
+            return None
+        try:
+            return weights_from_bytes(self.arch, open_sealed(sealed, self.aggregator))
+        except (SealError, InputError):
+            return None
+
+    async def _get(self, cid: str) -> bytes:
+        return await self.deps.gateway.get(cid, MAX_MODEL_BYTES)  # type: ignore[union-attr]
+
+    async def _commitment(self, weights: Weights) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, _commit, (self.circuit, weights))
+
+    async def _propose_and_finalize(self, block: Block, t_open: float) -> None:
+        _, atts = await self._round_txs(RoundOpen(block.header.round, block.header.prev_hash, "", 0))
+        proposal = Proposal.of(block, atts)
+        await self.deps.bus.publish(BLOCK_PROPOSED, proposal.to_dict(), proposed_id(block.hash))
+        t = time.monotonic()
+        votes = await self._await_votes(block)
+        if votes is None:
+            await self.repo.fail_block(block.hash)
+            log.error("the validators refused the block", extra={"block": block.hash})
+            await asyncio.sleep(5)
+            return
+        await self.repo.finalize_block(block.hash)
+        await self.repo.finalize_round(block.header.round, finalization_s=round(time.monotonic() - t, 3))
+        final = Finalized(proposal, tuple(votes))
+        await self.deps.bus.publish(BLOCK_FINALIZED, final.to_dict(), finalized_id(block.hash))
+        self._observe_phase("finalization", time.monotonic() - t)
+        self._record_final(block, time.monotonic() - t_open)
+
+    async def _await_votes(self, block: Block) -> list[Vote] | None:
+        """The accepting quorum's votes, or None once enough validators refused that no quorum can form."""
+        n = len(self.genesis.validators)
+        while True:
+            votes = [Vote.from_dict(row.vote) for row in await self.repo.votes_for(block.hash)]
+            if check_votes(block.hash, votes, self.genesis) is Reason.OK:
+                return [v for v in votes if v.accept]
+            if sum(not v.accept for v in votes) > n - self.genesis.quorum:
+                return None
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_S)
+
+    def _observe_phase(self, phase: str, seconds: float) -> None:
+        self.metrics["zkpot_round_phase_seconds"].labels(phase).observe(seconds)
+
+    def _record_final(self, block: Block, round_s: float) -> None:
+        h = block.header
+        m = self.metrics
+        m["zkpot_blocks_finalized"].inc()
+        m["zkpot_chain_height"].set(h.height)
+        m["zkpot_round_duration_seconds"].observe(round_s)
+        m["zkpot_global_accuracy"].set(h.global_correct / max(1, h.global_samples))
+        m["zkpot_leader_accuracy"].set(h.leader_correct / max(1, h.samples))
+        m["zkpot_round_txs"].labels("accepted").set(h.accepted)
+        m["zkpot_round_txs"].labels("rejected").set(h.rejected)
+        log.info("block final", extra={"height": h.height, "round": h.round, "block": block.hash,
+                                       "leader_correct": h.leader_correct, "global_correct": h.global_correct,
+                                       "round_s": round(round_s, 1)})
+
+
+def _lookup(commitments: dict[str, str], loaded: dict[str, Weights | None]) -> Any:
+    """``open_models``' commit callback over commitments computed beforehand (off the event loop)."""
+    by_id = {id(w): commitments[tx_id] for tx_id, w in loaded.items() if w is not None}
+    return lambda weights: by_id[id(weights)]
+
+
+def _all_decided(genesis: Genesis, txs: list[Transaction], atts: dict[str, list[Attestation]]) -> bool:
+    """Every registered client has a tx that reached a quorum of valid, or of refusing, attestations."""
+    n, q = len(genesis.validators), genesis.quorum
+    decided: set[str] = set()
+    for tx in txs:
+        found = {a.validator: a.valid for a in atts.get(tx.tx_id, ())}
+        valid = sum(found.values())
+        if valid >= q or len(found) - valid > n - q:
+            decided.add(tx.client)
+    return decided >= set(genesis.clients)

@@ -1,0 +1,136 @@
+"""The prover: takes proof jobs from the JetStream work queue, proves in a long-lived worker process (the proving
+key stays hot in the page cache and off the event loop), uploads the proof and reports the result to the member.
+
+Provers belong to a member's trust domain (they see its weights). The devnet runs one shared pool for every member,
+which is a choice for demos and load tests, not for production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from zkpot.bus import Delivery, track_queue_depth
+from zkpot.bus.errors import RetryLater
+from zkpot.bus.subjects import PROVE_JOBS, proof_done_subject
+from zkpot.db.prover import ProverRepo
+from zkpot.domain import BoxKeyPair, MalformedMessage, open_sealed
+from zkpot.domain.errors import SealError
+from zkpot.errors import InputError
+from zkpot.gateway.wire import BlobKind
+from zkpot.services.deps import Deps
+from zkpot.services.messages import ProofDone, ProveJob
+from zkpot.storage.errors import StorageError
+from zkpot.zk.circuit import Circuit
+from zkpot.zk.model import weights_from_bytes
+from zkpot.zk.prover import ProofResult
+from zkpot.zk.worker import prove_job, proving_pool
+
+log = logging.getLogger("zkpot.prover")
+DURABLE = "provers"
+ACK_WAIT_S = 60.0
+
+
+class Prover:
+    def __init__(self, deps: Deps, circuit: Circuit, key: BoxKeyPair, workers: int) -> None:
+        self.deps, self.circuit, self.key = deps, circuit, key
+        self.repo = ProverRepo(deps.engine)
+        self.metrics = deps.metrics
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self._sub: Any = None
+        self._depth: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.pool = proving_pool(self.workers)
+        self._sub = await self.deps.bus.subscribe(PROVE_JOBS, DURABLE, self.on_job, queue=True, ack_wait_s=ACK_WAIT_S,
+                                                  concurrency=self.workers, max_deliver=5, retry_delay_s=5,
+                                                  metrics=self.metrics)
+        self._depth = asyncio.create_task(track_queue_depth(self.deps.bus, self.metrics, DURABLE))
+
+    async def stop(self) -> None:
+        if self._depth:
+            self._depth.cancel()
+        await self.deps.close()  # stops the subscription first: the proof in flight finishes and is acked
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def ready_checks(self):  # type: ignore[no-untyped-def]
+        return self.deps.checks()
+
+    async def done(self) -> None:
+        await self._sub.wait()
+
+    async def on_job(self, msg: Delivery) -> None:
+        job = ProveJob.from_dict(msg.payload)
+        await self.repo.enqueue(job.job_id, client=job.client, round=job.round, model_cid=job.weights_cid,
+                                job=job.to_dict())
+        row = await self.repo.get(job.job_id)
+        if row is not None and row.status == "done" and row.job.get("result"):
+            await self._report(ProofDone.from_dict(row.job["result"]))  # redelivered after we reported: dedup'd
+            return
+        await self.repo.start(job.job_id)
+        weights = await self._weights(job)
+        self.metrics["zkpot_prover_busy"].inc()
+        try:
+            async with msg.heartbeats(ACK_WAIT_S / 3):
+                result = await self._prove(job, weights)
+        finally:
+            self.metrics["zkpot_prover_busy"].dec()
+        proof_cid = await self._upload(result.proof)
+        done = ProofDone(job_id=job.job_id, client=job.client, round=job.round, proof_cid=proof_cid,
+                         commitment=result.commitment, correct=result.correct, samples=result.samples,
+                         finished_ms=int(time.time() * 1000),
+                         prove_ms=int(1000 * (result.timings["prove_s"] + result.timings["witness_s"])))
+        await self.repo.finish(job.job_id, proof_cid=proof_cid, tx_id="", witness_s=result.timings["witness_s"],
+                               prove_s=result.timings["prove_s"], peak_rss_mb=result.timings["peak_rss_mb"])
+        await self.repo.set_result(job.job_id, done.to_dict())
+        await self._report(done)
+
+    async def _report(self, done: ProofDone) -> None:
+        job = await self.repo.get(done.job_id)
+        member = job.job["member"] if job else "0"
+        await self.deps.bus.publish(proof_done_subject(member), done.to_dict(), f"proof-{done.job_id}")
+
+    async def _weights(self, job: ProveJob) -> dict[str, Any]:
+        try:
+            sealed = await self.deps.gateway.get(job.weights_cid, 16 * 1024 * 1024)  # type: ignore[union-attr]
+        except StorageError as e:
+            if e.retryable:
+                raise RetryLater(f"gateway unavailable: {e}") from e
+            await self.repo.fail(job.job_id, str(e))
+            raise MalformedMessage(f"job {job.job_id}: weights blob unavailable: {e}") from e
+        try:
+            return weights_from_bytes(self.circuit.spec.arch, open_sealed(sealed, self.key))
+        except (SealError, InputError) as e:
+            await self.repo.fail(job.job_id, str(e))
+            self.metrics["zkpot_prove_jobs"].labels("failed").inc()
+            raise MalformedMessage(f"job {job.job_id}: weights cannot be opened: {e}") from e
+
+    async def _prove(self, job: ProveJob, weights: dict[str, Any]) -> ProofResult:
+        loop = asyncio.get_running_loop()
+        t = time.perf_counter()
+        try:
+            result: ProofResult = await loop.run_in_executor(self.pool, prove_job, (self.circuit, weights))
+        except Exception as e:  # a crashed worker or an ezkl error: record it, let the bus retry
+            await self.repo.fail(job.job_id, f"{type(e).__name__}: {e}")
+            self.metrics["zkpot_prove_jobs"].labels("failed").inc()
+            if self.pool is not None and getattr(self.pool, "_broken", False):
+                self.pool = proving_pool(self.workers)
+            raise RetryLater(f"proof of job {job.job_id} failed: {e}", delay_s=5) from e
+        elapsed = time.perf_counter() - t
+        self.metrics["zkpot_proof_seconds"].observe(elapsed)
+        self.metrics["zkpot_witness_seconds"].observe(result.timings["witness_s"])
+        self.metrics["zkpot_prove_jobs"].labels("done").inc()
+        log.info("proved", extra={"job": job.job_id, "round": job.round, "correct": result.correct,
+                                  "prove_s": round(elapsed, 2), "peak_rss_mb": result.timings["peak_rss_mb"]})
+        return result
+
+    async def _upload(self, proof: bytes) -> str:
+        try:
+            return await self.deps.gateway.put(BlobKind.PROOF, proof)  # type: ignore[union-attr]
+        except StorageError as e:
+            raise RetryLater(f"gateway could not store the proof: {e}") from e

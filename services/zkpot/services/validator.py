@@ -1,0 +1,212 @@
+"""A validator replica: verifies every transaction and every proposed block, signs attestations and votes, and
+keeps its own copy of the chain (it adopts a block as final only with a quorum certificate it checked itself).
+
+Its open round is derived from its own chain (the round after its last final block), so a restarted replica needs
+nothing but its database and its durable consumer to pick up where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from zkpot.bus import Delivery
+from zkpot.bus.errors import RetryLater
+from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, BLOCK_VOTE, TX_ATTESTED, TX_SUBMITTED
+from zkpot.db.validator import ValidatorRepo
+from zkpot.domain import (
+    Attestation,
+    Block,
+    BlockHeader,
+    Genesis,
+    MalformedMessage,
+    Reason,
+    RoundView,
+    SigningKey,
+    Transaction,
+    Vote,
+    check_tx,
+    check_votes,
+)
+from zkpot.roles import validator as rvalidator
+from zkpot.services.deps import Deps
+from zkpot.services.messages import Finalized, Proposal
+from zkpot.storage.errors import BlobNotFound, StorageError
+from zkpot.zk.verifier import MAX_PROOF_BYTES, ProofVerifier
+
+log = logging.getLogger("zkpot.validator")
+MAX_MODEL_BYTES = 16 * 1024 * 1024
+
+
+class TimedChecker:
+    """The proof checker, timing each verification into the verify-latency histogram."""
+
+    def __init__(self, verifier: ProofVerifier, metrics: Any) -> None:
+        self.verifier, self.metrics = verifier, metrics
+
+    def check(self, proof: bytes) -> Any:
+        t = time.perf_counter()
+        try:
+            return self.verifier.check(proof)
+        finally:
+            self.metrics["zkpot_verify_seconds"].observe(time.perf_counter() - t)
+
+
+class Validator:
+    def __init__(self, deps: Deps, key: SigningKey, verifier: ProofVerifier) -> None:
+        genesis: Genesis = deps.genesis  # type: ignore[assignment]
+        if key.public_hex not in genesis.validators:
+            raise MalformedMessage("this validator's key is not in the genesis validator set")
+        self.deps, self.genesis, self.key = deps, genesis, key
+        self.id = key.public_hex
+        self.repo = ValidatorRepo(deps.engine)
+        self.metrics = deps.metrics
+        self.checker = TimedChecker(verifier, self.metrics)
+        self._sub: Any = None
+
+    async def start(self) -> None:
+        await self._update_chain_metrics()
+        index = self.genesis.validators.index(self.id)
+        self._sub = await self.deps.bus.subscribe((TX_SUBMITTED, BLOCK_PROPOSED, BLOCK_FINALIZED),
+                                                  f"validator-{index}", self.on_event, ack_wait_s=60,
+                                                  metrics=self.metrics)
+
+    async def stop(self) -> None:
+        await self.deps.close()
+
+    def ready_checks(self):  # type: ignore[no-untyped-def]
+        return self.deps.checks()
+
+    async def done(self) -> None:
+        await self._sub.wait()
+
+    async def on_event(self, msg: Delivery) -> None:
+        if msg.subject == TX_SUBMITTED:
+            await self.on_tx(msg.payload)
+        elif msg.subject == BLOCK_PROPOSED:
+            await self.on_proposal(Proposal.from_dict(msg.payload))
+        elif msg.subject == BLOCK_FINALIZED:
+            await self.on_finalized(Finalized.from_dict(msg.payload))
+
+    # --- transactions ------------------------------------------------------------------------------------------
+
+    async def on_tx(self, payload: dict[str, Any]) -> None:
+        self.metrics["zkpot_tx_received"].inc()
+        try:
+            tx = Transaction.from_dict(payload)
+        except MalformedMessage:
+            self._count(Reason.MALFORMED)
+            raise
+        known = await self.repo.verdict(self.id, tx.tx_id)
+        if known is not None:  # judged before a crash or redelivery: say the same thing again
+            await self._publish_attestation(Attestation.from_dict(known.attestation))
+            return
+        view = await self._view()
+        t = time.perf_counter()
+        reason = check_tx(tx, self.genesis, view, None, self.checker)
+        if reason is Reason.MALFORMED:  # every rule but the proof passed: now fetch and verify it
+            proof = await self._fetch(tx.proof_cid, MAX_PROOF_BYTES)
+            reason = await asyncio.to_thread(check_tx, tx, self.genesis, view, proof, self.checker)
+        attestation = Attestation(tx.tx_id, tx.round, self.id, reason is Reason.OK, reason).sign(self.key)
+        await self.repo.add_verdict(attestation, tx, round(time.perf_counter() - t, 4))
+        self._count(reason)
+        log.info("attested", extra={"tx": tx.tx_id, "round": tx.round, "reason": str(reason)})
+        await self._publish_attestation(attestation)
+
+    def _count(self, reason: Reason) -> None:
+        if reason is Reason.OK:
+            self.metrics["zkpot_tx_accepted"].inc()
+        else:
+            self.metrics["zkpot_tx_rejected"].labels(str(reason)).inc()
+
+    async def _publish_attestation(self, attestation: Attestation) -> None:
+        await self.deps.bus.publish(TX_ATTESTED, attestation.to_dict(), attestation.attestation_id)
+
+    async def _view(self) -> RoundView:
+        head = await self._head()
+        round_ = head.round + 1 if head else 1
+        parent = head.block_hash if head else self.genesis.genesis_hash
+        seen = [v for v in await self.repo.txs_seen_in_round(self.id, round_) if v.valid]
+        used = await self.repo.commitments_used(self.id)
+        return RoundView(round_, parent, {v.client for v in seen}, used | {v.commitment for v in seen})
+
+    async def _head(self) -> BlockHeader | None:
+        row = await self.repo.latest_final(self.id)
+        return Block.from_dict(row.block).header if row else None
+
+    async def _fetch(self, cid: str, max_size: int) -> bytes | None:
+        """The blob, None when it definitively cannot be had (a rule then fails), RetryLater on a passing fault."""
+        try:
+            return await self.deps.gateway.get(cid, max_size)  # type: ignore[union-attr]
+        except BlobNotFound:
+            return None
+        except StorageError as e:
+            if e.retryable:
+                raise RetryLater(f"gateway unavailable: {e}") from e
+            return None
+
+    # --- blocks ------------------------------------------------------------------------------------------------
+
+    async def on_proposal(self, proposal: Proposal) -> None:
+        block = proposal.block
+        stored = await self.repo.block(self.id, block.hash)
+        if stored is not None:
+            await self._publish_vote(self._vote(block, Reason(stored.vote_reason or Reason.OK)))
+            return
+        head = await self._head()
+        if block.header.height <= (head.height if head else 0):
+            log.info("ignoring a proposal below the final head", extra={"height": block.header.height})
+            return
+        reason = await self._judge(block, proposal, head)
+        status = "voted" if reason is Reason.OK else "refused"
+        await self.repo.add_block(self.id, block, status, str(reason))
+        self.metrics["zkpot_block_votes"].labels(str(reason)).inc()
+        log.info("voted", extra={"block": block.hash, "height": block.header.height, "reason": str(reason)})
+        await self._publish_vote(self._vote(block, reason))
+
+    async def _judge(self, block: Block, proposal: Proposal, head: BlockHeader | None) -> Reason:
+        model = await self._fetch(block.header.model_cid, MAX_MODEL_BYTES)
+        used = await self.repo.commitments_used(self.id)
+        return await asyncio.to_thread(rvalidator.judge_block, self.genesis, head, block, proposal.attestations(),
+                                       model, used)
+
+    def _vote(self, block: Block, reason: Reason) -> Vote:
+        return rvalidator.vote(self.key, block, reason)
+
+    async def _publish_vote(self, vote: Vote) -> None:
+        await self.repo.add_vote(self.id, vote)
+        await self.deps.bus.publish(BLOCK_VOTE, vote.to_dict(), vote.vote_id)
+
+    async def on_finalized(self, final: Finalized) -> None:
+        block = final.block
+        stored = await self.repo.block(self.id, block.hash)
+        if stored is not None and stored.status == "final":
+            return
+        certificate = check_votes(block.hash, list(final.votes), self.genesis)
+        if certificate is not Reason.OK:
+            self.metrics["zkpot_block_votes"].labels(f"final_{certificate}").inc()
+            raise MalformedMessage(f"finality claim for {block.hash} without a valid quorum ({certificate})")
+        if stored is None or stored.status == "refused":
+            head = await self._head()
+            reason = await self._judge(block, final.proposal, head)
+            if reason is not Reason.OK:
+                log.error("a quorum finalized a block this replica refuses", extra={"block": block.hash,
+                                                                                    "reason": str(reason)})
+                raise MalformedMessage(f"final block {block.hash} breaks rule {reason}")
+            if stored is None:
+                await self.repo.add_block(self.id, block, "final", str(reason))
+        await self.repo.set_block_status(self.id, block.hash, "final")
+        self.metrics["zkpot_blocks_finalized"].inc()
+        await self._update_chain_metrics()
+
+    async def _update_chain_metrics(self) -> None:
+        head = await self._head()
+        if head is None:
+            self.metrics["zkpot_current_round"].set(1)
+            return
+        self.metrics["zkpot_chain_height"].set(head.height)
+        self.metrics["zkpot_current_round"].set(head.round + 1)
+        self.metrics["zkpot_global_accuracy"].set(head.global_correct / max(1, head.global_samples))
+        self.metrics["zkpot_leader_accuracy"].set(head.leader_correct / max(1, head.samples))
