@@ -16,6 +16,7 @@ CHART = ROOT / "charts" / "zkpot"
 VALUES = ROOT / "k8s" / "values"
 TOOLS = ROOT / ".cache" / "k8s-tools"
 HELM = TOOLS / "bin" / "helm"
+KUBECTL = TOOLS / "bin" / "kubectl"
 CHECKOV = TOOLS / "checkov" / "bin" / "checkov"
 CRD_MODELS = TOOLS / "crd-models"
 # The Kubernetes version docs/kubernetes.md names (kind node image, kubectl from the same npm layer).

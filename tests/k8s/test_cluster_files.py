@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 import kubernetes_validate
 import pytest
@@ -11,7 +14,7 @@ import yaml
 
 from tools.k8s.promconfig import chart_values
 
-from .chart import KUBE_VERSION, ROOT, VALUES, component, ensure_tools, pod_spec, template_docs
+from .chart import KUBE_VERSION, KUBECTL, ROOT, VALUES, component, ensure_tools, pod_spec, template_docs
 
 
 def load(path: str) -> dict:
@@ -57,7 +60,8 @@ def test_skaffold_builds_the_image_the_chart_deploys() -> None:
 def test_dev_keys_make_the_secret_the_chart_mounts(tmp_path) -> None:
     ensure_tools()
     subprocess.run([str(ROOT / "k8s/dev-keys.sh"), "--out", str(tmp_path), "--clients", "2", "--validators", "4"],
-                   check=True, capture_output=True, env={"PATH": f"{ROOT / '.venv/bin'}:/usr/bin:/bin"})
+                   check=True, capture_output=True,
+                   env={**os.environ, "ZKPOT": str(Path(sys.executable).with_name("zkpot")), "KUBECTL": str(KUBECTL)})
     secret = yaml.safe_load((tmp_path / "secret.yaml").read_text())
     kubernetes_validate.validate(secret, KUBE_VERSION, strict=True)
     files = {name: base64.b64decode(v).decode() for name, v in secret["data"].items()}
