@@ -7,7 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-dest="${ZKPOT_IPFS_NODE_DIR:-$repo/.cache/ipfs-node}"
+dest="$repo/.cache/ipfs-node"
 
 installed() {
   cmp -s "$here/package-lock.json" "$dest/package-lock.json" \

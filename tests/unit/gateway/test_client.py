@@ -125,11 +125,12 @@ async def test_bad_arguments_fail_before_any_request(connect: Connect) -> None:
     assert calls == []
 
 
-async def test_an_upload_over_the_gateway_limit_is_too_large(connect: Connect) -> None:
+@pytest.mark.parametrize("size", [LIMIT + 1, 1000 * LIMIT])
+async def test_an_upload_over_the_gateway_limit_is_too_large(connect: Connect, size: int) -> None:
     client = await connect(gateway_app(MemoryStore()))
     with pytest.raises(BlobTooLarge) as caught:
-        await client.put("global", b"g" * (LIMIT + 1))
-    assert (caught.value.size, caught.value.max_size) == (LIMIT + 1, LIMIT)
+        await client.put("global", b"g" * size)
+    assert (caught.value.size, caught.value.max_size) == (size, LIMIT)
 
 
 async def test_a_tampered_store_reaches_the_caller_as_a_cid_mismatch(connect: Connect) -> None:
