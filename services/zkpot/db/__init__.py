@@ -1,12 +1,12 @@
 """PostgreSQL persistence: engine and migrations, one repository per service, an embedded server for dev.
 
 Each service owns one schema (``tables.SCHEMA_OF_SERVICE``) and migrates it at start with ``migrate``.
-Writes that accompany a message ack are idempotent inserts that report whether the row was new.
+Writes that accompany a message ack are idempotent inserts that report whether the row was new. The gateway's
+index is ``zkpot.db.gateway.GatewayIndex`` (not re-exported: it depends on the gateway package).
 """
 
-from zkpot.db.engine import create_engine, current_revision, downgrade, migrate, ping
+from zkpot.db.engine import create_engine, current_revision, downgrade, head_revision, migrate, ping
 from zkpot.db.errors import DatabaseError, DatabaseUnavailable, DataRejected, UnknownStatus
-from zkpot.db.gateway import GatewayIndex
 from zkpot.db.producer import ProducerRepo
 from zkpot.db.prover import ProverRepo
 from zkpot.db.trainer import TrainedRound, TrainerRepo
@@ -16,7 +16,6 @@ __all__ = [
     "DataRejected",
     "DatabaseError",
     "DatabaseUnavailable",
-    "GatewayIndex",
     "ProducerRepo",
     "ProverRepo",
     "TrainedRound",
@@ -26,6 +25,7 @@ __all__ = [
     "create_engine",
     "current_revision",
     "downgrade",
+    "head_revision",
     "migrate",
     "ping",
 ]

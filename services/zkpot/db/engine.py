@@ -19,12 +19,14 @@ import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from zkpot.db.errors import DatabaseError
 from zkpot.db.sql import translate_errors
 from zkpot.db.tables import schema_for
 from zkpot.errors import InputError
@@ -92,6 +94,14 @@ async def current_revision(url: str, service: str) -> str | None:
 
     await _with_alembic(url, schema, read)
     return found[0]
+
+
+def head_revision(service: str) -> str:
+    """The revision ``migrate`` brings ``service``'s schema to (its history has exactly one head)."""
+    heads = ScriptDirectory.from_config(alembic_config(schema_for(service))).get_heads()
+    if len(heads) != 1:
+        raise DatabaseError(f"{service}: migration history must have one head, found {heads}")
+    return str(heads[0])
 
 
 def alembic_config(schema: str) -> Config:

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
-from zkpot.db import create_engine, current_revision, downgrade, migrate, ping
+from zkpot.db import create_engine, current_revision, downgrade, head_revision, migrate, ping
 from zkpot.db.embedded import libpq_url
 from zkpot.db.engine import lock_key
 from zkpot.db.errors import DatabaseUnavailable
@@ -38,7 +38,7 @@ async def test_all_schemas_migrate_from_empty_to_head(database_url):
     await asyncio.gather(*(migrate(database_url, schema) for schema in SCHEMAS))
     assert _tables(database_url) == set().union(*(_expected(s) for s in SCHEMAS))
     for schema in SCHEMAS:
-        assert await current_revision(database_url, schema) == f"{schema}_0001"
+        assert await current_revision(database_url, schema) == head_revision(schema)
 
 
 async def test_migrated_schemas_match_the_table_definitions(database_url):
@@ -65,7 +65,7 @@ async def test_migrating_twice_changes_nothing(database_url):
     before = _tables(database_url)
     await migrate(database_url, "block-producer")
     assert _tables(database_url) == before
-    assert _version_rows(database_url, "producer") == ["producer_0001"]
+    assert _version_rows(database_url, "producer") == [head_revision("producer")]
 
 
 async def test_replicas_migrating_one_schema_at_once_all_succeed(database_url):
@@ -81,7 +81,7 @@ async def test_replicas_migrating_one_schema_at_once_all_succeed(database_url):
     assert outcomes == [(b"", None)] * 3
     assert [replica.returncode for replica in replicas] == [0, 0, 0]
     assert _tables(database_url) == _expected("validator")
-    assert _version_rows(database_url, "validator") == ["validator_0001"]
+    assert _version_rows(database_url, "validator") == [head_revision("validator")]
 
 
 async def test_services_in_one_process_migrate_concurrently(database_url):
@@ -116,7 +116,7 @@ async def test_one_service_migrating_leaves_other_schemas_alone(database_url):
     await migrate(database_url, "prover")
     await downgrade(database_url, "prover")
     assert _tables(database_url) == _expected("gateway") | {"prover.alembic_version"}
-    assert _version_rows(database_url, "gateway") == ["gateway_0001"]
+    assert _version_rows(database_url, "gateway") == [head_revision("gateway")]
 
 
 async def test_downgrade_then_upgrade_round_trips(database_url):

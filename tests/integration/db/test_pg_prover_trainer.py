@@ -1,48 +1,9 @@
-"""GatewayIndex, ProverRepo and TrainerRepo against a real PostgreSQL."""
+"""ProverRepo and TrainerRepo against a real PostgreSQL."""
 
 import pytest
-from zkpot.db import GatewayIndex, ProverRepo, TrainedRound, TrainerRepo
-from zkpot.db.errors import DataRejected
+from zkpot.db import ProverRepo, TrainedRound, TrainerRepo
 
 pytestmark = pytest.mark.integration
-CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
-
-
-async def test_blob_index_records_once_and_reads_back(db_engine):
-    index = GatewayIndex(db_engine)
-    assert await index.record(CID, "proof", 1234) is True
-    assert await index.record(CID, "model", 99) is False
-    row = await index.get(CID)
-    assert row is not None
-    assert (row.cid, row.kind, row.size, row.pinned, row.last_read) == (CID, "proof", 1234, False, None)
-    assert await index.get("bafk-unknown") is None
-
-
-async def test_blob_index_marks_pins_and_reads(db_engine):
-    index = GatewayIndex(db_engine)
-    await index.record(CID, "model", 10)
-    assert await index.mark_pinned(CID) is True
-    assert await index.mark_read(CID) is True
-    assert await index.mark_pinned("bafk-unknown") is False
-    row = await index.get(CID)
-    assert row is not None and row.pinned and row.last_read is not None and row.last_read >= row.first_seen
-
-
-async def test_blob_index_stats_per_kind(db_engine):
-    index = GatewayIndex(db_engine)
-    assert await index.stats() == {}
-    for cid, kind, size in [("c1", "proof", 100), ("c2", "proof", 50), ("c3", "global", 7), ("c1", "proof", 100)]:
-        await index.record(cid, kind, size)
-    assert await index.stats() == {"proof": {"count": 2, "bytes": 150}, "global": {"count": 1, "bytes": 7}}
-
-
-async def test_a_value_postgres_cannot_store_is_rejected_and_the_repo_goes_on(db_engine):
-    index = GatewayIndex(db_engine)
-    with pytest.raises(DataRejected):
-        await index.record("bafk\x00nul", "proof", 1)
-    with pytest.raises(DataRejected):
-        await index.record(CID, "proof", 2**70)
-    assert await index.record(CID, "proof", 1) is True
 
 
 async def test_job_lifecycle(db_engine):

@@ -6,11 +6,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from zkpot.config import SERVICES
 from zkpot.db import rows, tables
-from zkpot.db.engine import alembic_config, lock_key
+from zkpot.db.engine import alembic_config, head_revision, lock_key
 from zkpot.errors import InputError
+from zkpot.gateway.index import BlobRecord
 
 ROW_OF_TABLE = [
-    (tables.blobs, rows.BlobRow),
     (tables.jobs, rows.JobRow),
     (tables.trainer_rounds, rows.TrainerRoundRow),
     (tables.verdicts, rows.VerdictRow),
@@ -31,7 +31,11 @@ def test_row_fields_are_the_table_columns_in_order(table, row):
 
 def test_every_table_has_a_row_type():
     every_table = {t.fullname for md in tables.METADATA.values() for t in md.sorted_tables}
-    assert every_table == {table.fullname for table, _ in ROW_OF_TABLE}
+    assert every_table == {table.fullname for table, _ in ROW_OF_TABLE} | {"gateway.blobs"}
+
+
+def test_the_gateway_blob_record_reads_columns_of_the_blob_table():
+    assert {f.name for f in dataclasses.fields(BlobRecord)} <= {c.name for c in tables.blobs.columns}
 
 
 def test_each_metadata_holds_only_its_schema():
@@ -50,10 +54,11 @@ def test_unknown_service_is_refused():
 
 
 @pytest.mark.parametrize("schema", tables.SCHEMAS)
-def test_each_schema_has_one_linear_history(schema):
+def test_each_schema_has_one_linear_history_of_its_own(schema):
     script = ScriptDirectory.from_config(alembic_config(schema))
-    assert script.get_heads() == [f"{schema}_0001"]
-    assert all(rev.revision.startswith(f"{schema}_") for rev in script.walk_revisions())
+    revisions = list(script.walk_revisions())
+    assert script.get_heads() == [head_revision(schema)]
+    assert [rev.revision for rev in reversed(revisions)] == [f"{schema}_{n:04d}" for n in range(1, len(revisions) + 1)]
 
 
 def test_lock_keys_are_stable_distinct_bigints():
