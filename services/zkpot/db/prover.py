@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from zkpot.db.rows import JobRow
 from zkpot.db.sql import Repo
@@ -49,10 +50,8 @@ class ProverRepo(Repo):
 
     async def set_result(self, job_id: str, result: Mapping[str, Any]) -> bool:
         """Keep the result message beside the job (under ``job["result"]``) so a redelivery re-sends it as is."""
-        row = await self.get(job_id)
-        if row is None:
-            return False
-        merged = {**row.job, "result": dict(result)}
+        patch = literal({"result": dict(result)}, JSONB)
+        merged = jobs.c.job.op("||", return_type=JSONB)(patch)  # one statement: no lost update between replicas
         return await self._changed(update(jobs).where(jobs.c.job_id == job_id).values(job=merged))
 
     async def get(self, job_id: str) -> JobRow | None:

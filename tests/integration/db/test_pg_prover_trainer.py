@@ -27,6 +27,16 @@ async def test_job_lifecycle(db_engine):
     assert done.started_at is not None and done.finished_at is not None and done.finished_at >= done.started_at
 
 
+async def test_the_result_is_kept_beside_the_job_message(db_engine):
+    prover = ProverRepo(db_engine)
+    await prover.enqueue("j1", client="ab" * 32, round=1, model_cid="m", job={"member": "2"})
+    assert await prover.set_result("j1", {"tx_id": "t1"}) is True
+    assert await prover.set_result("j1", {"tx_id": "t2", "k": [1]}) is True
+    assert await prover.set_result("nope", {"tx_id": "t"}) is False
+    row = await prover.get("j1")
+    assert row is not None and row.job == {"member": "2", "result": {"tx_id": "t2", "k": [1]}}
+
+
 async def test_a_done_job_stays_done(db_engine):
     prover = ProverRepo(db_engine)
     await prover.enqueue("j1", client="ab" * 32, round=1, model_cid="m")
@@ -71,6 +81,16 @@ async def test_trainer_rounds_record_once_and_read_back(db_engine):
     assert row is not None
     assert (row.status, row.n_train, row.float_correct, row.train_s, row.job_id) == ("trained", 600, 91, 3.5, None)
     assert await trainer.get_round("ab" * 32, 2) is None
+
+
+async def test_trainer_round_keeps_its_proof_job_message(db_engine):
+    trainer = TrainerRepo(db_engine)
+    job = {"job_id": "job-1", "round": 1, "nested": {"a": [1, 2]}}
+    await trainer.record_round(_trained(1, job=job))
+    await trainer.record_round(_trained(2))
+    first, second = await trainer.get_round("ab" * 32, 1), await trainer.get_round("ab" * 32, 2)
+    assert first is not None and first.job == job
+    assert second is not None and second.job is None
 
 
 async def test_trainer_round_status_and_latest(db_engine):
