@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/zkpot sim $(ARGS)
+	$(VENV)/bin/zkpot devnet up $(ARGS)
+	$(VENV)/bin/zkpot chain verify
 
 test: $(STAMP) ipfs-node k8s-tools
 	$(PY) -m ruff check services tests

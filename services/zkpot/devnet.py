@@ -39,6 +39,7 @@ class DevnetConfig:
     deadline_s: int = 600
     nats_url: str | None = None
     database_url: str | None = None
+    idle_clients: int = 0  # registered in genesis but run by no trainer (tests play them by hand)
 
     def __post_init__(self) -> None:
         if min(self.clients, self.validators, self.provers, self.rounds) < 1:
@@ -67,7 +68,7 @@ class Devnet:
         self.nats: NatsServer | None = None
         self.pg: EmbeddedPostgres | None = None
         self.procs: list[Proc] = []
-        self.keys = Keyring.generate(config.clients, config.validators)
+        self.keys = Keyring.generate(config.clients + config.idle_clients, config.validators)
         self.genesis = make_genesis(circuit, self.keys.public(), RoundParams(round_deadline_s=config.deadline_s,
                                                                             accuracy_floor_pct=20))
         self.nats_url = config.nats_url or ""

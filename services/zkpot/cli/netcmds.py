@@ -133,3 +133,87 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     dn = dsub.add_parser("down", help="stop a detached devnet")
     dn.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     dn.set_defaults(func=cmd_devnet_down)
+    register_chain(sub)
+
+
+def cmd_chain_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from zkpot.audit import audit
+    from zkpot.services.messages import Finalized
+    from zkpot.task import read_genesis
+
+    root: Path = args.dir
+    genesis = read_genesis(args.genesis or root / "genesis.json")
+    chain_file = args.chain or root / "chain.jsonl"
+    try:
+        finals = [Finalized.from_dict(json.loads(line)) for line in chain_file.read_text().splitlines() if line]
+    except FileNotFoundError as e:
+        raise InputError(f"no chain file {chain_file} (run `zkpot devnet up` first)") from e
+    except json.JSONDecodeError as e:
+        raise InputError(f"{chain_file} is not JSON lines: {e}") from e
+    circuit = _audit_circuit(args, root, genesis)
+    with step(f"auditing {len(finals)} blocks: rules, signatures, votes, every proof"):
+        report = audit(genesis, finals, _fetcher(args, root), circuit)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        for b in report.blocks:
+            mark = "[green]✓[/]" if b.ok else "[red]✗[/]"
+            out.print(f"{mark} block {b.height} {b.hash[:12]}… round {b.round}: {b.proofs_verified}/{b.txs} proofs "
+                      f"verified" + ("" if b.ok else "; " + "; ".join(b.problems)))
+        for problem in report.circuit_problems:
+            out.print(f"[red]✗[/] circuit: {problem}")
+        out.print("chain valid" if report.ok else "CHAIN INVALID")
+    return 0 if report.ok else 1
+
+
+def _audit_circuit(args: argparse.Namespace, root: Path, genesis):  # type: ignore[no-untyped-def]
+    import json
+
+    if args.circuit:
+        return zcircuit.load(args.circuit)
+    state = root / "state.json"
+    if state.exists():
+        return zcircuit.load(Path(json.loads(state.read_text())["circuit_dir"]))
+    with step("deriving the circuit genesis names") as update:
+        return zcircuit.build(zcircuit.CircuitSpec.from_dict(genesis.circuit["spec"]), progress=update)
+
+
+def _fetcher(args: argparse.Namespace, root: Path):  # type: ignore[no-untyped-def]
+    from zkpot.storage.errors import StorageError
+
+    if args.gateway_url:
+        from zkpot.gateway.client import GatewayClient
+
+        async def get(cid: str) -> bytes:
+            async with GatewayClient(args.gateway_url) as client:
+                return await client.get(cid, 64 * 1024 * 1024)
+    else:
+        from zkpot.storage.local import LocalStore
+
+        store = LocalStore(root / "blobs")
+
+        async def get(cid: str) -> bytes:
+            return await store.cat(cid, 64 * 1024 * 1024)
+
+    def fetch(cid: str) -> bytes | None:
+        try:
+            return asyncio.run(get(cid))
+        except StorageError:
+            return None
+
+    return fetch
+
+
+def register_chain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    chain = sub.add_parser("chain", help="audit a chain")
+    csub = chain.add_subparsers(dest="chain_cmd", required=True)
+    verify = csub.add_parser("verify", help="walk the chain from genesis and re-check everything; exit 0 iff valid")
+    verify.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="a devnet folder (genesis, chain, blobs)")
+    verify.add_argument("--genesis", type=Path)
+    verify.add_argument("--chain", type=Path, help="finalized bundles, one JSON object per line")
+    verify.add_argument("--gateway-url", help="fetch blobs through this gateway instead of the devnet's store")
+    verify.add_argument("--circuit", type=Path, help="the circuit folder (default: the devnet's, else derived)")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=cmd_chain_verify)

@@ -176,6 +176,18 @@ validator_votes = Table(
     PrimaryKeyConstraint("validator", "block_hash", "voter"),
 )
 
+validator_rejections = Table(
+    "rejections", validator,
+    Column("validator", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("ref", Text, nullable=False),
+    Column("round", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    _now("created_at"),
+    PrimaryKeyConstraint("validator", "subject", "ref", "round", "reason"),
+)
+
 producer_rounds = Table(
     "rounds", producer,
     Column("round", BigInteger, primary_key=True, autoincrement=False),

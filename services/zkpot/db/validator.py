@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from zkpot.db.rows import ValidatorBlockRow, ValidatorVoteRow, VerdictRow
 from zkpot.db.sql import Repo, check_one_of
-from zkpot.db.tables import VALIDATOR_BLOCK_STATUSES, validator_blocks, validator_votes, verdicts
+from zkpot.db.tables import VALIDATOR_BLOCK_STATUSES, validator_blocks, validator_rejections, validator_votes, verdicts
 from zkpot.domain.messages import Attestation, Block, Transaction, Vote
 
 _blocks = validator_blocks.c
@@ -81,3 +81,18 @@ class ValidatorRepo(Repo):
                  .order_by(validator_votes.c.voter))
         return await self._all(query, ValidatorVoteRow)
 
+
+    async def add_rejection(self, validator: str, *, subject: str, ref: str, round: int, reason: str,
+                            detail: str) -> bool:
+        """Record a refusal that is not a verdict on a fresh tx (a replay, a malformed message, a forged finality
+        claim); False when the same refusal was recorded already (a redelivery)."""
+        values = {"validator": validator, "subject": subject, "ref": ref, "round": round, "reason": reason,
+                  "detail": detail[:500]}
+        return await self._insert_new(validator_rejections, values)
+
+    async def rejections(self, validator: str) -> list[tuple[str, str, int, str]]:
+        """(subject, ref, round, reason) of every recorded refusal, oldest first."""
+        query = (select(validator_rejections.c.subject, validator_rejections.c.ref, validator_rejections.c.round,
+                        validator_rejections.c.reason)
+                 .where(validator_rejections.c.validator == validator).order_by(validator_rejections.c.created_at))
+        return [tuple(r) for r in await self._tuples(query)]  # type: ignore[misc]

@@ -23,7 +23,7 @@ from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
 from zkpot.services.deps import Deps
 from zkpot.services.messages import ProofDone, ProveJob
-from zkpot.storage.errors import StorageError
+from zkpot.storage.errors import StorageError, StorageUnavailable
 from zkpot.zk.circuit import Circuit
 from zkpot.zk.model import weights_from_bytes
 from zkpot.zk.prover import ProofResult
@@ -99,7 +99,7 @@ class Prover:
         try:
             sealed = await self.deps.gateway.get(job.weights_cid, 16 * 1024 * 1024)  # type: ignore[union-attr]
         except StorageError as e:
-            if e.retryable:
+            if isinstance(e, StorageUnavailable):
                 raise RetryLater(f"gateway unavailable: {e}") from e
             await self.repo.fail(job.job_id, str(e))
             raise MalformedMessage(f"job {job.job_id}: weights blob unavailable: {e}") from e

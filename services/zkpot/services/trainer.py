@@ -23,7 +23,7 @@ from zkpot.gateway.wire import BlobKind
 from zkpot.roles import client as rclient
 from zkpot.services.deps import Deps
 from zkpot.services.messages import ProofDone, ProveJob, RoundOpen
-from zkpot.storage.errors import StorageError
+from zkpot.storage.errors import StorageError, StorageUnavailable
 from zkpot.zk import data as zdata
 from zkpot.zk.model import Arch, count_correct, weights_from_bytes, weights_to_bytes
 
@@ -125,7 +125,7 @@ class Trainer:
         try:
             return await self.deps.gateway.get(cid, MAX_MODEL_BYTES)  # type: ignore[union-attr]
         except StorageError as e:
-            if e.retryable:
+            if isinstance(e, StorageUnavailable):
                 raise RetryLater(f"gateway unavailable: {e}") from e
             raise MalformedMessage(f"blob {cid}: {e}") from e
 

@@ -33,7 +33,7 @@ from zkpot.domain import (
 from zkpot.roles import validator as rvalidator
 from zkpot.services.deps import Deps
 from zkpot.services.messages import Finalized, Proposal
-from zkpot.storage.errors import BlobNotFound, StorageError
+from zkpot.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 from zkpot.zk.verifier import MAX_PROOF_BYTES, ProofVerifier
 
 log = logging.getLogger("zkpot.validator")
@@ -83,12 +83,21 @@ class Validator:
         await self._sub.wait()
 
     async def on_event(self, msg: Delivery) -> None:
-        if msg.subject == TX_SUBMITTED:
-            await self.on_tx(msg.payload)
-        elif msg.subject == BLOCK_PROPOSED:
-            await self.on_proposal(Proposal.from_dict(msg.payload))
-        elif msg.subject == BLOCK_FINALIZED:
-            await self.on_finalized(Finalized.from_dict(msg.payload))
+        try:
+            if msg.subject == TX_SUBMITTED:
+                await self.on_tx(msg.payload)
+            elif msg.subject == BLOCK_PROPOSED:
+                await self.on_proposal(Proposal.from_dict(msg.payload))
+            elif msg.subject == BLOCK_FINALIZED:
+                await self.on_finalized(Finalized.from_dict(msg.payload))
+        except MalformedMessage as e:  # recorded here, then the bus terms the message
+            await self._reject(msg.subject, msg.msg_id or "", 0, getattr(e, "reason", Reason.MALFORMED), str(e))
+            raise
+
+    async def _reject(self, subject: str, ref: str, round_: int, reason: Reason | str, detail: str) -> None:
+        await self.repo.add_rejection(self.id, subject=subject, ref=ref, round=round_, reason=str(reason),
+                                      detail=detail)
+        log.warning("rejected", extra={"subject": subject, "ref": ref, "reason": str(reason), "detail": detail})
 
     # --- transactions ------------------------------------------------------------------------------------------
 
@@ -100,10 +109,14 @@ class Validator:
             self._count(Reason.MALFORMED)
             raise
         known = await self.repo.verdict(self.id, tx.tx_id)
+        view = await self._view()
+        if known is not None and tx.round != view.round:  # an old tx replayed into a later round
+            self._count(Reason.WRONG_ROUND)
+            await self._reject(TX_SUBMITTED, tx.tx_id, view.round, Reason.WRONG_ROUND, "replay of a judged tx")
+            return
         if known is not None:  # judged before a crash or redelivery: say the same thing again
             await self._publish_attestation(Attestation.from_dict(known.attestation))
             return
-        view = await self._view()
         t = time.perf_counter()
         reason = check_tx(tx, self.genesis, view, None, self.checker)
         if reason is Reason.MALFORMED:  # every rule but the proof passed: now fetch and verify it
@@ -143,7 +156,7 @@ class Validator:
         except BlobNotFound:
             return None
         except StorageError as e:
-            if e.retryable:
+            if isinstance(e, StorageUnavailable):
                 raise RetryLater(f"gateway unavailable: {e}") from e
             return None
 
@@ -186,15 +199,15 @@ class Validator:
             return
         certificate = check_votes(block.hash, list(final.votes), self.genesis)
         if certificate is not Reason.OK:
-            self.metrics["zkpot_block_votes"].labels(f"final_{certificate}").inc()
-            raise MalformedMessage(f"finality claim for {block.hash} without a valid quorum ({certificate})")
+            await self._reject(BLOCK_FINALIZED, block.hash, block.header.round, certificate, "no valid quorum")
+            return
         if stored is None or stored.status == "refused":
             head = await self._head()
             reason = await self._judge(block, final.proposal, head)
             if reason is not Reason.OK:
-                log.error("a quorum finalized a block this replica refuses", extra={"block": block.hash,
-                                                                                    "reason": str(reason)})
-                raise MalformedMessage(f"final block {block.hash} breaks rule {reason}")
+                log.error("a quorum finalized a block this replica refuses", extra={"block": block.hash})
+                await self._reject(BLOCK_FINALIZED, block.hash, block.header.round, reason, "final block breaks a rule")
+                return
             if stored is None:
                 await self.repo.add_block(self.id, block, "final", str(reason))
         await self.repo.set_block_status(self.id, block.hash, "final")

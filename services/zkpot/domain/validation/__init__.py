@@ -8,6 +8,7 @@ from zkpot.domain.validation.tx import (
     ProofClaims,
     RoundView,
     check_claim_shape,
+    check_proof,
     check_tx,
     check_tx_envelope,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "check_block",
     "check_claim_shape",
     "check_model_bytes",
+    "check_proof",
     "check_tx",
     "check_tx_envelope",
     "check_votes",

@@ -68,7 +68,7 @@ def check_tx(
     if reason is Reason.OK:
         reason = check_claim_shape(tx, genesis)
     if reason is Reason.OK:
-        reason = _check_proof(tx, proof_bytes, checker, genesis)
+        reason = check_proof(tx, proof_bytes, checker, genesis)
     return reason
 
 
@@ -100,7 +100,8 @@ def check_claim_shape(tx: Transaction, genesis: Genesis) -> Reason:
     return Reason.OK
 
 
-def _check_proof(tx: Transaction, proof: bytes | None, checker: ProofChecker, genesis: Genesis) -> Reason:
+def check_proof(tx: Transaction, proof: bytes | None, checker: ProofChecker, genesis: Genesis) -> Reason:
+    """The proof bytes match the tx's hash, verify, and prove exactly the tx's claim over the genesis test set."""
     if proof is None:
         return Reason.MALFORMED
     if hashlib.sha256(proof).hexdigest() != tx.proof_sha256:

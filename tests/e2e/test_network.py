@@ -1,0 +1,259 @@
+"""The whole network as separate processes (real nats-server, PostgreSQL, proofs), attacked while it runs.
+
+Three honest members train and prove; a fourth registered member is played by this test and submits every kind
+of bad transaction; a validator and the prover are SIGKILLed mid-round and restarted; forged block proposals are
+published under the producer's key. The tests run in order on one network (about ten minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from zkpot.audit import audit
+from zkpot.db.engine import create_engine
+from zkpot.db.producer import ProducerRepo
+from zkpot.db.prover import ProverRepo
+from zkpot.db.validator import ValidatorRepo
+from zkpot.devnet import Devnet, DevnetConfig
+from zkpot.domain import Block, BlockHeader, SigningKey, Transaction, merkle_root, seal, sha256_hex
+from zkpot.roles.client import SealedModel, make_tx
+from zkpot.services.messages import Finalized, Proposal
+from zkpot.task import Keyring
+from zkpot.zk import circuit as zcircuit
+from zkpot.zk import data as zdata
+from zkpot.zk import model as zmodel
+from zkpot.zk.prover import ProofResult, prove
+
+from .support import Harness, counter, scrape
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+
+HONEST = 3
+ATTACKER = 3  # client index played by the test
+
+
+@dataclasses.dataclass
+class World:
+    net: Devnet
+    h: Harness
+    keys: Keyring
+    proof: ProofResult  # a real proof of the attacker's model A
+    weights_a: zmodel.Weights
+    weights_b: zmodel.Weights
+    proof_cid: str = ""
+    sent: dict[str, Transaction] = dataclasses.field(default_factory=dict)
+
+    @property
+    def attacker(self) -> SigningKey:
+        return self.keys.clients[ATTACKER]
+
+    async def sealed(self, weights: zmodel.Weights) -> tuple[SealedModel, str]:
+        data = seal(zmodel.weights_to_bytes(weights), self.net.genesis.aggregator_box_key)
+        return SealedModel(data, 300), await self.h.gateway.put("model", data)
+
+    async def tx(self, name: str, round_: int, parent: str, *, proof: bytes | None = None, weights=None,  # noqa: ANN001
+                 correct: int | None = None) -> Transaction:
+        proof = proof or self.proof.proof
+        proof_cid = await self.h.gateway.put("proof", proof)
+        model, model_cid = await self.sealed(weights or self.weights_a)
+        tx = make_tx(self.attacker, round_, parent, commitment=self.proof.commitment,
+                     correct=self.proof.correct if correct is None else correct, samples=self.proof.samples,
+                     proof=proof, proof_cid=proof_cid, model=model, model_cid=model_cid,
+                     now_ms=int(time.time() * 1000) + len(self.sent))
+        self.sent[name] = tx
+        return tx
+
+
+@pytest.fixture(scope="module")
+def circuit() -> zcircuit.Circuit:
+    return zcircuit.build(zcircuit.CircuitSpec())
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(circuit: zcircuit.Circuit, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    arch = circuit.spec.arch
+    weights_a = zmodel.train(arch, zmodel.init_weights(arch, 1), zdata.client_shard(3, 4), epochs=10, seed=7)
+    proof = prove(circuit, weights_a)
+    net = Devnet(DevnetConfig(root=tmp_path_factory.mktemp("devnet"), clients=HONEST, validators=4, rounds=3,
+                              epochs=10, deadline_s=400, idle_clients=1), circuit)
+    net.prepare()
+    net.start_servers()
+    net.start_services()
+    h = await Harness.connect(net)
+    w = World(net, h, net.keys, proof, weights_a, zmodel.init_weights(arch, 99))
+    try:
+        yield w
+    finally:
+        await h.close()
+        net.stop()
+
+
+def _tampered(proof: bytes) -> bytes:
+    doc = json.loads(proof)
+    doc["proof"][300] ^= 1
+    doc["hex_proof"] = "0x" + bytes(doc["proof"]).hex()
+    return json.dumps(doc).encode()
+
+
+def _block(payload: dict[str, Any]) -> Block:
+    return Finalized.from_dict(payload).block
+
+
+async def test_round_one_survives_attacks_and_restarts(world: World) -> None:
+    net, h = world.net, world.h
+    opened = await h.round_open(1, net)
+    parent = opened["parent"]
+    await h.submit(await world.tx("tampered_proof", 1, parent, proof=_tampered(world.proof.proof)))
+    await h.submit(await world.tx("claim_mismatch", 1, parent, correct=(world.proof.correct + 1) % 17))
+    forged = await world.tx("bad_signature", 1, parent)
+    outsider = SigningKey.generate()
+    forged = dataclasses.replace(forged, signature=outsider.sign(forged.signing_payload()))
+    world.sent["bad_signature"] = forged
+    await h.submit(forged)
+    await h.submit(await world.tx("model_mismatch", 1, parent, weights=world.weights_b))
+
+    net.restart("validator-1")  # SIGKILL in the middle of judging the attacker's txs
+    await h.events.wait_for("a first proof", lambda: h.events.of("zkpot.proof.done"), 600, net)
+    net.restart("prover-0")  # SIGKILL while it proves the next job
+
+    final = _block(await h.final(1, net))
+    honest = {k.public_hex for k in world.keys.clients[:HONEST]}
+    assert {tx.client for tx in final.txs} == honest
+    rejected = {r.tx_id: r.reason for r in final.rejected}
+    assert rejected == {world.sent["tampered_proof"].tx_id: "proof_invalid",
+                        world.sent["claim_mismatch"].tx_id: "claim_mismatch",
+                        world.sent["bad_signature"].tx_id: "bad_signature",
+                        world.sent["model_mismatch"].tx_id: "model_commitment_mismatch"}
+
+
+async def test_no_transaction_lost_or_duplicated_after_the_restarts(world: World) -> None:
+    net = world.net
+    submitted = [Transaction.from_dict(p) for p in world.h.events.of("zkpot.tx.submitted")]
+    honest = world.keys.clients[:HONEST]
+    for key in honest:
+        ids = {tx.tx_id for tx in submitted if tx.client == key.public_hex and tx.round == 1}
+        assert len(ids) == 1, f"client {key.public_hex[:8]} submitted {len(ids)} distinct txs in round 1"
+    engine = create_engine(net.database_url)
+    try:
+        jobs = ProverRepo(engine)
+        for key in honest:
+            from zkpot.services.trainer import job_id
+
+            job = await jobs.get(job_id(key.public_hex, 1))
+            assert job is not None and job.status == "done"
+        validators = ValidatorRepo(engine)
+        round_one = {tx.tx_id for tx in submitted if tx.round == 1}
+        for key in world.keys.validators:  # the restarted replica judged every tx too
+            judged = {v.tx_id for v in await validators.txs_seen_in_round(key.public_hex, 1)}
+            assert judged == round_one, key.public_hex[:8]
+        txs = await ProducerRepo(engine).txs_for_round(1)
+        assert len(txs) == len({t.tx_id for t in txs}) == len(round_one)
+    finally:
+        await engine.dispose()
+
+
+async def test_round_two_duplicate_and_replay_are_refused(world: World) -> None:
+    net, h = world.net, world.h
+    opened = await h.round_open(2, net)
+    valid = await world.tx("reused_after_drop", 2, opened["parent"])  # C_A was dropped in round 1: still fresh
+    await h.submit(valid)
+    await h.submit(await world.tx("second_tx", 2, opened["parent"]))
+    replay = world.sent["model_mismatch"]
+    await h.submit(replay, msg_id=f"replay-{replay.tx_id}")
+    final = _block(await h.final(2, net))
+    assert valid.tx_id in {tx.tx_id for tx in final.txs}
+    assert {r.tx_id: r.reason for r in final.rejected} == {world.sent["second_tx"].tx_id: "duplicate_client_tx"}
+    engine = create_engine(net.database_url)
+    try:
+        for key in world.keys.validators:
+            refusals = await ValidatorRepo(engine).rejections(key.public_hex)
+            assert ("zkpot.tx.submitted", replay.tx_id, 2, "wrong_round") in refusals
+    finally:
+        await engine.dispose()
+
+
+async def test_round_three_reused_commitment_and_forged_blocks(world: World) -> None:
+    net, h = world.net, world.h
+    opened = await h.round_open(3, net)
+    head = _block(h.events.of("zkpot.block.finalized")[-1]).header
+    wrong_leader = _forged(world, head, leader=True)
+    garbage = _forged(world, head, model=await _garbage_model(world))
+    for block in (wrong_leader, garbage):
+        await h.bus.publish("zkpot.block.proposed", Proposal.of(block, {}).to_dict(), f"proposed-{block.hash}")
+    votes = await h.events.wait_for(
+        "votes on the forged blocks",
+        lambda: (lambda v: v if len(v) == 8 else None)(
+            [p for p in h.events.of("zkpot.block.vote") if p["block_hash"] in (wrong_leader.hash, garbage.hash)]),
+        300, net)
+    assert {(v["block_hash"], v["accept"], v["reason"]) for v in votes} == {
+        (wrong_leader.hash, False, "wrong_leader"), (garbage.hash, False, "global_accuracy_mismatch")}
+
+    reused = await world.tx("reused_commitment", 3, opened["parent"])
+    await h.submit(reused)
+    final = _block(await h.final(3, net))
+    assert final.hash not in (wrong_leader.hash, garbage.hash)
+    assert {r.tx_id: r.reason for r in final.rejected} == {reused.tx_id: "reused_commitment"}
+    assert len(final.txs) == HONEST
+
+
+def _forged(world: World, head: BlockHeader, *, leader: bool = False, model: tuple[str, str, int] | None = None):  # noqa: ANN202
+    cid, sha, correct = model or (head.model_cid, head.model_sha256, head.global_correct)
+    header = dataclasses.replace(
+        head, height=head.height + 1, round=head.round + 1, prev_hash=head.block_hash, timestamp_ms=int(time.time()),
+        leader_client=world.attacker.public_hex if leader else "", leader_tx="ab" * 32 if leader else "",
+        leader_correct=16 if leader else 0, tx_root=merkle_root([]), accepted=0, rejected=0, model_cid=cid,
+        model_sha256=sha, global_correct=head.global_correct if model else correct)
+    return Block.create(header, [], [], world.keys.producer)
+
+
+async def _garbage_model(world: World) -> tuple[str, str, int]:
+    rng = random.Random(5)
+    arch = world.proof and zmodel.Arch()
+    weights = {k: v * 0 + rng.uniform(-3, 3) for k, v in zmodel.init_weights(arch, 5).items()}
+    data = zmodel.weights_to_bytes(weights)
+    return await world.h.gateway.put("global", data), sha256_hex(data), 0
+
+
+async def test_no_service_crashed_and_rejections_were_counted(world: World) -> None:
+    net = world.net
+    assert not net.dead(), [p.name for p in net.dead()]
+    reasons = {"proof_invalid", "claim_mismatch", "bad_signature", "duplicate_client_tx", "reused_commitment",
+               "wrong_round"}
+    for proc in (p for p in net.procs if p.service == "validator"):
+        samples = scrape(f"http://127.0.0.1:{proc.port}/metrics")
+        for reason in reasons:
+            assert counter(samples, "zkpot_tx_rejected_total", reason=reason) >= 1, (proc.name, reason)
+        for reason in ("wrong_leader", "global_accuracy_mismatch"):
+            assert counter(samples, "zkpot_block_votes_total", reason=reason) == 1, (proc.name, reason)
+    producer = next(p for p in net.procs if p.service == "block-producer")
+    samples = scrape(f"http://127.0.0.1:{producer.port}/metrics")
+    assert counter(samples, "zkpot_tx_rejected_total", reason="model_commitment_mismatch") == 1
+    assert counter(samples, "zkpot_blocks_finalized_total") == 3
+
+
+async def test_the_chain_audits_clean_and_a_forgery_fails(world: World, circuit: zcircuit.Circuit,
+                                                          tmp_path: Path) -> None:
+    finals = [Finalized.from_dict(p) for p in world.h.events.of("zkpot.block.finalized")]
+    blobs: dict[str, bytes] = {}
+
+    async def prefetch() -> None:
+        for f in finals:
+            cids = [f.block.header.model_cid] + [tx.proof_cid for tx in f.block.txs]
+            for cid in cids:
+                blobs[cid] = await world.h.gateway.get(cid, 64 * 1024 * 1024)
+
+    await prefetch()
+    report = audit(world.net.genesis, finals, blobs.get, circuit)
+    assert report.ok, report.to_dict()
+    assert [b.proofs_verified for b in report.blocks] == [HONEST, HONEST + 1, HONEST]
+    forged = dataclasses.replace(finals[1].block.header, global_correct=finals[1].block.header.global_correct - 1)
+    bad = dataclasses.replace(finals[1], proposal=dataclasses.replace(
+        finals[1].proposal, block=dataclasses.replace(finals[1].block, header=forged)))
+    assert not audit(world.net.genesis, [finals[0], bad, finals[2]], blobs.get, circuit).ok
