@@ -29,11 +29,6 @@ def test_row_fields_are_the_table_columns_in_order(table, row):
     assert [f.name for f in dataclasses.fields(row)] == [c.name for c in table.columns]
 
 
-def test_every_table_has_a_row_type():
-    every_table = {t.fullname for md in tables.METADATA.values() for t in md.sorted_tables}
-    assert every_table == {table.fullname for table, _ in ROW_OF_TABLE} | {"gateway.blobs"}
-
-
 def test_the_gateway_blob_record_reads_columns_of_the_blob_table():
     assert {f.name for f in dataclasses.fields(BlobRecord)} <= {c.name for c in tables.blobs.columns}
 
