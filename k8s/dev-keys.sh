@@ -30,6 +30,8 @@ cat > "$OUT/values.yaml" <<VALUES
 # Written by k8s/dev-keys.sh: the network the development key bundle in $OUT/keys describes.
 keys:
   existingSecret: $SECRET
+  publicJson: |
+$(sed 's/^/    /' "$OUT/keys/public.json")
 trainer:
   replicas: $CLIENTS
 validator:

@@ -235,7 +235,8 @@ def test_config_changes_roll_the_service_pods() -> None:
         return {v for d in template_docs(extra) if d["kind"] in ("Deployment", "StatefulSet") and tier(d) == "service"
                 for k, v in d["spec"]["template"]["metadata"]["annotations"].items() if k.startswith("checksum/")}
 
-    assert checksums() != checksums("--set-json", 'keys.publicJson="{\\"a\\": 1}"')
+    public = json.dumps(json.dumps(PUBLIC))
+    assert checksums() != checksums("--set-json", f"keys.publicJson={public}")
     assert checksums() != checksums("--set", "keys.existingSecret=other-keys")
 
 
@@ -257,3 +258,27 @@ def test_every_release_pod_is_under_default_deny() -> None:
     for doc in workloads(docs):
         labels = doc["spec"]["template"]["metadata"]["labels"]
         assert selector.items() <= labels.items()
+
+
+PUBLIC = {"producer": "aa", "aggregator_box_key": "bb", "validators": ["v0", "v1", "v2", "v3"],
+          "clients": ["c0", "c1", "c2", "c3"], "prover_box_key": "cc"}
+
+
+def test_trainers_get_the_prover_box_key_from_public_json() -> None:
+    docs = template_docs(["--set-json", f"keys.publicJson={json.dumps(json.dumps(PUBLIC))}"])
+    [cm] = [d for d in docs if d["kind"] == "ConfigMap" and component(d) == "public"]
+    assert cm["data"]["prover_box_key"] == "cc" and json.loads(cm["data"]["public.json"]) == PUBLIC
+    [sts] = [d for d in docs if d["kind"] == "StatefulSet" and component(d) == "trainer"]
+    ref = service_env(sts)[1]["ZKPOT_PROVER_BOX_KEY"]["valueFrom"]["configMapKeyRef"]
+    assert ref == {"name": cm["metadata"]["name"], "key": "prover_box_key"}
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--set", "trainer.replicas=5"], "exceeds the 4 clients"),
+    (["--set", "validator.firstIndex=1"], "exceeds the 4 validators"),
+    (["--set-json", 'keys.publicJson="{not json"'], "keys.publicJson is not JSON"),
+])
+def test_public_json_must_match_the_network(extra: list[str], message: str) -> None:
+    public = ["--set-json", f"keys.publicJson={json.dumps(json.dumps(PUBLIC))}"]
+    result = template(public + extra, check=False)
+    assert result.returncode != 0 and message in result.stderr
