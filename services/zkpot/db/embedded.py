@@ -132,11 +132,12 @@ class EmbeddedPostgres:
 
 def create_database(admin_url: str, name: str, template: str = "template1") -> str:
     """Create database ``name`` as a copy of ``template`` on the server of ``admin_url`` (a superuser or a
-    CREATEDB role); return its URL. Nobody may be connected to ``template`` meanwhile."""
+    CREATEDB role) unless it exists already; return its URL. Nobody may be connected to ``template`` meanwhile."""
     _check_name(name)
     _check_name(template)
     with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')  # names checked: identifiers cannot be bound
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')  # names checked; cannot be bound
     return replace_database(admin_url, name)
 
 
@@ -202,8 +203,8 @@ def _check_reachable(directory: Path, user: str) -> None:
     for path in (directory, *directory.parents):
         info = path.stat()
         if not (info.st_mode & stat.S_IXOTH or info.st_uid == uid):
-            raise InputError(f"{path} is not searchable by {user}, which runs PostgreSQL as root's stand-in; "
-                             "choose a data directory under /tmp or a world-searchable path")
+            raise InputError(f"{path} is not searchable by {user}, the user PostgreSQL runs as when started by root: "
+                             f"allow it (chmod o+x {path}) or choose a directory whose parents all are")
 
 
 def _tail(path: Path, lines: int = 5) -> str:
