@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
 from typing import Any
 
-import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
@@ -37,18 +37,20 @@ class JetStreamBus(BaseBus):
         self._ack_timeout_s = ack_timeout_s
 
     @classmethod
-    async def connect(cls, url: str, *, name: str = "zkpot", layout: Layout = LAYOUT,
-                      fetch_wait_s: float = 1.0) -> JetStreamBus:
-        """Connect to ``url`` (reconnecting forever once connected); BusUnavailable if no server answers.
-
-        ``fetch_wait_s`` is how long one pull waits on the server, so also how long ``close()`` may take.
+    async def connect(cls, url: str, *, name: str = "zkpot", layout: Layout = LAYOUT, fetch_wait_s: float = 1.0,
+                      timeout_s: float = 30.0) -> JetStreamBus:
+        """Connect to ``url``, trying for ``timeout_s`` (BusUnavailable after that); once connected it reconnects
+        forever. ``fetch_wait_s`` is how long one pull waits on the server, so also how long ``close()`` may take.
         """
+        nc = Client()
         try:
-            nc = await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                    connect_timeout=5, error_cb=_log_error, disconnected_cb=_log_disconnect,
-                                    reconnected_cb=_log_reconnect)
-        except (OSError, nats.errors.Error) as exc:
-            raise BusUnavailable(f"cannot connect to NATS at {url}: {exc}") from exc
+            await asyncio.wait_for(
+                nc.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=5,
+                           error_cb=_log_error, disconnected_cb=_log_disconnect, reconnected_cb=_log_reconnect),
+                timeout_s)
+        except (TimeoutError, OSError, nats.errors.Error) as exc:
+            await nc.close()
+            raise BusUnavailable(f"cannot connect to NATS at {url} within {timeout_s}s: {exc!r}") from exc
         return cls(nc, layout, fetch_wait_s=fetch_wait_s)
 
     async def ensure_streams(self) -> None:

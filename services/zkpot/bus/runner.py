@@ -64,6 +64,9 @@ class Runner:
                     break
                 for raw in await self._fetch(self._options.concurrency - len(self._inflight)):
                     await self._start(raw)
+        except Exception as exc:  # a bug in the loop: stop visibly rather than go quiet
+            log.exception("%s: the fetch loop crashed", self.durable)
+            self._fail(SubscriptionFailed(f"{self.durable}: the fetch loop crashed: {exc!r}"), exc)
         finally:
             await self._finish()
 
@@ -74,11 +77,17 @@ class Runner:
     async def _fetch(self, batch: int) -> list[RawMessage]:
         try:
             return await self._source.fetch(batch, self._options.fetch_wait_s)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            exc_name = "a pull cancelled inside the client"  # nats-py cancels pending pulls when a connection ends
         except Exception as exc:  # connection lost, server restarting: the client reconnects, we pull again
-            log.warning("%s: fetch failed (%s: %s), retrying", self.durable, type(exc).__name__, exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), FETCH_ERROR_PAUSE_S)
-            return []
+            exc_name = f"{type(exc).__name__}: {exc}"
+        log.warning("%s: fetch failed (%s), retrying", self.durable, exc_name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), FETCH_ERROR_PAUSE_S)
+        return []
 
     async def _start(self, raw: RawMessage) -> None:
         if self._stopping.is_set():
@@ -91,10 +100,15 @@ class Runner:
 
     async def _handle(self, raw: RawMessage) -> None:
         verdict, error = await dispatch(raw, self._handler, self._options, self._metrics, self.durable)
-        if verdict.stop and self._error is None:
-            self._error = SubscriptionFailed(f"{self.durable}: handler failed on {raw.subject}: {error}")
-            self._error.__cause__ = error
-            self._stopping.set()
+        if verdict.stop:
+            self._fail(SubscriptionFailed(f"{self.durable}: handler failed on {raw.subject}: {error}"), error)
+
+    def _fail(self, error: SubscriptionFailed, cause: BaseException | None) -> None:
+        """Record the first failure (``wait()`` raises it) and stop."""
+        if self._error is None:
+            error.__cause__ = cause
+            self._error = error
+        self._stopping.set()
 
     async def _finish(self) -> None:
         if self._inflight:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -25,8 +24,7 @@ from zkpot.domain.errors import EncodingError, MalformedMessage
 from zkpot.metrics import Metrics
 
 from tests.fixtures.nats import FETCH_WAIT_S, reset_streams
-
-WAIT_S = 15.0  # generous bound on waiting for a message that must come; never reached when things work
+from tests.integration.bus.support import WAIT_S, Recorder, count, counted, eventually, settled
 
 Connect = Callable[[], Awaitable[BaseBus]]
 
@@ -62,42 +60,6 @@ async def connect(kind: str, request: pytest.FixtureRequest) -> AsyncIterator[Co
 @pytest.fixture
 async def bus(connect: Connect) -> BaseBus:
     return await connect()
-
-
-class Recorder:
-    """A handler that records each delivery and lets the test wait for the next one."""
-
-    def __init__(self, action: Callable[[Delivery], Awaitable[None]] | None = None) -> None:
-        self.seen: list[Delivery] = []
-        self.times: list[float] = []
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
-        self._action = action
-
-    async def __call__(self, d: Delivery) -> None:
-        self.seen.append(d)
-        self.times.append(time.monotonic())
-        await self._queue.put(d)
-        if self._action is not None:
-            await self._action(d)
-
-    async def next(self) -> Delivery:
-        async with asyncio.timeout(WAIT_S):
-            return await self._queue.get()
-
-    def ids(self) -> list[str | None]:
-        return [d.msg_id for d in self.seen]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Wait until ``check()`` holds (a state the system must reach), failing after WAIT_S."""
-    async with asyncio.timeout(WAIT_S):
-        while not await check():
-            await asyncio.sleep(0.02)
-
-
-def count(metrics: Metrics, subject: str, outcome: str) -> float:
-    value = metrics.registry.get_sample_value("zkpot_messages_total", {"subject": subject, "outcome": outcome})
-    return value or 0.0
 
 
 class TestBusContract:
@@ -160,10 +122,7 @@ class TestBusContract:
         assert [(await again.next()).msg_id for _ in range(2)] == ["round-2", "round-3"]
         assert [d.num_delivered for d in again.seen] == [1, 1]
 
-        async def settled() -> bool:
-            return await bus.consumer_state(EVENTS, "trainer-3") == ConsumerState(0, 0)
-
-        await eventually(settled)
+        await settled(bus, EVENTS, "trainer-3")
 
     async def test_retry_later_naks_with_delay(self, bus: BaseBus) -> None:
         async def not_yet(d: Delivery) -> None:
@@ -176,7 +135,7 @@ class TestBusContract:
         first, second = await rec.next(), await rec.next()
         assert (first.msg_id, second.msg_id, second.num_delivered) == ("tx-1", "tx-1", 2)
         assert rec.times[1] - rec.times[0] >= 0.4  # not redelivered before the requested delay
-        await eventually(lambda: _counted(metrics, TX_SUBMITTED, "ack", 1))
+        await eventually(lambda: counted(metrics, TX_SUBMITTED, "ack", 1))
         assert count(metrics, TX_SUBMITTED, "nak") == 1
 
     async def test_drop_terms_once_and_counts(self, bus: BaseBus) -> None:
@@ -191,10 +150,7 @@ class TestBusContract:
         assert [(await rec.next()).msg_id for _ in range(2)] == ["tx-bad", "tx-good"]
         assert count(metrics, TX_SUBMITTED, "term") == 1
 
-        async def settled() -> bool:
-            return await bus.consumer_state(EVENTS, "v1") == ConsumerState(0, 0)
-
-        await eventually(settled)
+        await settled(bus, EVENTS, "v1")
         await bus.publish(TX_SUBMITTED, {"x": 3}, "tx-after")
         assert (await rec.next()).msg_id == "tx-after"
         assert rec.ids() == ["tx-bad", "tx-good", "tx-after"]
@@ -220,7 +176,7 @@ class TestBusContract:
         await bus.publish(TX_SUBMITTED, {}, "b")
         seen = {((d := await rec.next()).msg_id, d.num_delivered) for _ in range(3)}
         assert seen == {("a", 1), ("a", 2), ("b", 1)}
-        await eventually(lambda: _counted(metrics, TX_SUBMITTED, "ack", 2))
+        await eventually(lambda: counted(metrics, TX_SUBMITTED, "ack", 2))
         assert count(metrics, TX_SUBMITTED, "nak") == 1
         assert sub.running
 
@@ -232,7 +188,7 @@ class TestBusContract:
         await bus.subscribe(TX_SUBMITTED, "v1", rec, max_deliver=2, retry_delay_s=0.05, metrics=metrics)
         await bus.publish(TX_SUBMITTED, {}, "doomed")
         assert [(await rec.next()).num_delivered for _ in range(2)] == [1, 2]
-        await eventually(lambda: _counted(metrics, TX_SUBMITTED, "term", 1))
+        await eventually(lambda: counted(metrics, TX_SUBMITTED, "term", 1))
         assert count(metrics, TX_SUBMITTED, "nak") == 1
 
     async def test_fail_naks_and_stops_the_consumer(self, bus: BaseBus, connect: Connect) -> None:
@@ -262,10 +218,7 @@ class TestBusContract:
         await bus.publish(TX_SUBMITTED, {}, "long")
         assert (await rec.next()).msg_id == "long"
 
-        async def settled() -> bool:
-            return await bus.consumer_state(EVENTS, "v1") == ConsumerState(0, 0)
-
-        await eventually(settled)
+        await settled(bus, EVENTS, "v1")
         await bus.publish(TX_SUBMITTED, {}, "after")
         assert (await rec.next()).msg_id == "after"
         assert rec.ids() == ["long", "after"]
@@ -306,13 +259,33 @@ class TestBusContract:
         for i, job in enumerate(jobs):
             await bus.publish(prove_subject(f"member{i % 2}"), {"job_id": job}, job)
 
-        async def all_done() -> bool:
-            return await bus.consumer_state(JOBS, "provers") == ConsumerState(0, 0)
-
-        await eventually(all_done)
+        await settled(bus, JOBS, "provers")
         assert got["a"] and got["b"]
         assert sorted(got["a"] + got["b"]) == jobs  # each job exactly once
         assert await bus.consumer_state(JOBS, "someone-else") == ConsumerState(0, 0)  # acked jobs leave the queue
+
+    async def test_concurrency_bounds_handlers_running_side_by_side(self, bus: BaseBus) -> None:
+        active, peak, pair = 0, 0, asyncio.Event()
+
+        async def busy(d: Delivery) -> None:
+            nonlocal active, peak
+            active += 1
+            peak = max(peak, active)
+            if active == 2:
+                pair.set()
+            async with asyncio.timeout(WAIT_S):
+                await pair.wait()  # the first two handlers only finish once both run
+            await asyncio.sleep(0.05)
+            active -= 1
+
+        rec = Recorder(busy)
+        await bus.subscribe(TX_SUBMITTED, "v1", rec, concurrency=2)
+        for i in range(4):
+            await bus.publish(TX_SUBMITTED, {}, f"tx-{i}")
+
+        await settled(bus, EVENTS, "v1")
+        assert sorted(rec.ids()) == [f"tx-{i}" for i in range(4)]
+        assert peak == 2
 
     async def test_work_queue_refuses_a_second_consumer(self, bus: BaseBus) -> None:
         await bus.subscribe(PROVE_JOBS, "provers", Recorder(), queue=True)
@@ -328,7 +301,7 @@ class TestBusContract:
             finished.set()
 
         worker = await connect()
-        await worker.subscribe(TX_SUBMITTED, "v1", slow)
+        await worker.subscribe(TX_SUBMITTED, "v1", slow, concurrency=2)  # a free slot: the loop keeps pulling
         await bus.publish(TX_SUBMITTED, {}, "tx-1")
         async with asyncio.timeout(WAIT_S):
             await started.wait()
@@ -358,5 +331,3 @@ class TestBusContract:
         await eventually(drained)
 
 
-async def _counted(metrics: Metrics, subject: str, outcome: str, n: int) -> bool:
-    return count(metrics, subject, outcome) == n
