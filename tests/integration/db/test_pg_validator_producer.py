@@ -183,3 +183,14 @@ async def test_producer_votes(db_engine):
     assert sum(row.accept for row in stored) == 3
     assert {row.reason for row in stored if not row.accept} == {"wrong_leader"}
     assert await repo.votes_for(B2.hash) == []
+
+
+async def test_rejections_are_logged_once_per_validator(db_engine):
+    repo = ValidatorRepo(db_engine)
+    refusal = {"subject": "tx", "ref": B1.txs[0].tx_id, "round": 1, "reason": "replayed_commitment"}
+    assert await repo.add_rejection(ME, **refusal, detail="seen in block 1") is True
+    assert await repo.add_rejection(ME, **refusal, detail="again") is False
+    assert await repo.add_rejection(ME, **{**refusal, "round": 2}, detail="x" * 2000) is True
+    assert await repo.rejections(ME) == [("tx", B1.txs[0].tx_id, 1, "replayed_commitment"),
+                                         ("tx", B1.txs[0].tx_id, 2, "replayed_commitment")]
+    assert await repo.rejections(VALIDATORS[1].public_hex) == []
