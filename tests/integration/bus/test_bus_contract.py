@@ -211,10 +211,10 @@ class TestBusContract:
         async def long_job(d: Delivery) -> None:
             if d.msg_id == "long":
                 async with d.heartbeats(0.1):
-                    await asyncio.sleep(1.5)
+                    await asyncio.sleep(2.5)  # 2.5 ack waits
 
         rec = Recorder(long_job)
-        await bus.subscribe(TX_SUBMITTED, "v1", rec, ack_wait_s=0.5, concurrency=2)
+        await bus.subscribe(TX_SUBMITTED, "v1", rec, ack_wait_s=1.0, concurrency=2)
         await bus.publish(TX_SUBMITTED, {}, "long")
         assert (await rec.next()).msg_id == "long"
 
