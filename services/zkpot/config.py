@@ -39,6 +39,7 @@ ENV: tuple[Var, ...] = (
     Var("ZKPOT_LOG_LEVEL", "log level (DEBUG, INFO, WARNING, ERROR)", (), "INFO"),
     Var("ZKPOT_INSTANCE", "instance name (pod name); names durable consumers and metrics", (), None),
     Var("ZKPOT_CACHE", "cache directory for circuit artifacts (pk, compiled circuits, SRS)", (), None),
+    Var("ZKPOT_CIRCUITS", "folder of the frozen circuit specs (default: circuits/ of the source checkout)", (), None),
     # keys (files holding hex)
     Var("ZKPOT_KEY_FILE", "file holding this party's Ed25519 seed (hex)",
         ("trainer", "validator", "block-producer"), None),
