@@ -100,21 +100,21 @@ class Settings:
             raise KeyError(f"{name} is not a declared setting (add it to zkpot.config.ENV)")
         return self.values.get(name)
 
-    def str(self, name: str) -> str:
+    def string(self, name: str) -> str:
         value = self.get(name)
         if value is None:
             raise InputError(f"{self.service}: {name} is not set")
         return value
 
     def int(self, name: str) -> int:
-        text = self.str(name)
+        text = self.string(name)
         try:
             return int(text)
         except ValueError as e:
             raise InputError(f"{self.service}: {name} must be an integer, got {text!r}") from e
 
     def path(self, name: str) -> Path:
-        return Path(self.str(name))
+        return Path(self.string(name))
 
     def secret_hex(self, name: str) -> str:
         """Read a key file; the value never appears in repr or errors."""

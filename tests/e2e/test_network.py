@@ -257,3 +257,25 @@ async def test_the_chain_audits_clean_and_a_forgery_fails(world: World, circuit:
     bad = dataclasses.replace(finals[1], proposal=dataclasses.replace(
         finals[1].proposal, block=dataclasses.replace(finals[1].block, header=forged)))
     assert not audit(world.net.genesis, [finals[0], bad, finals[2]], blobs.get, circuit).ok
+
+
+async def test_a_real_prometheus_scrapes_the_network_with_the_charts_settings(world: World, tmp_path: Path) -> None:
+    """The chart's scrape settings (tools/k8s/promconfig.py), adapted to the devnet's loopback ports."""
+    from tests.k8s.prometheus import running
+    from tools.k8s.promconfig import chart_values, merge, prometheus_config
+
+    targets: dict[str, list[str]] = {}
+    for proc in world.net.procs:
+        targets.setdefault(proc.service, []).append(f"127.0.0.1:{proc.port}")
+    values = merge(chart_values(), {"monitoring": {"podMonitor": {"interval": "1s", "scrapeTimeout": "1s"}}})
+    with running(prometheus_config(values, targets), tmp_path) as prom:
+        proofs = prom.wait_for('zkpot_proof_seconds_count{component="prover"} > 0')
+        p95 = prom.wait_for('histogram_quantile(0.95, sum by (le) (zkpot_proof_seconds_bucket{component="prover"}))')
+        finalized = prom.wait_for('zkpot_blocks_finalized_total{component="block-producer"}')
+        height = prom.wait_for('max(zkpot_chain_height{component="validator"})')
+        verify = prom.wait_for('sum(zkpot_verify_seconds_count{component="validator"})')
+    assert proofs and float(proofs[0]["value"][1]) >= HONEST * 2  # the restarted prover counts from zero
+    assert p95 and float(p95[0]["value"][1]) > 0
+    assert [s["value"][1] for s in finalized] == ["3"]
+    assert [s["value"][1] for s in height] == ["3"]
+    assert verify and float(verify[0]["value"][1]) > 0

@@ -125,4 +125,4 @@ def make_block(
         aggregation=genesis.aggregation,
         genesis_hash=genesis.genesis_hash,
     )
-    return Block.create(header, ordered, rejected, key)
+    return Block.create(header, ordered, list(rejected), key)

@@ -45,7 +45,7 @@ class Deps:
         return bool(nc is None or nc.is_connected)
 
     async def _gateway_ok(self) -> bool:
-        url = self.settings.str("ZKPOT_GATEWAY_URL").rstrip("/") + "/healthz"
+        url = self.settings.string("ZKPOT_GATEWAY_URL").rstrip("/") + "/healthz"
         async with aiohttp.ClientSession() as session, session.get(url, timeout=aiohttp.ClientTimeout(2)) as resp:
             return resp.status == 200
 
@@ -75,12 +75,12 @@ async def connect(settings: Settings, metrics: Metrics, *, gateway: bool = True)
     """Connect to NATS and Postgres (migrating this service's schema), and make the gateway client."""
     service = settings.service
     instance = settings.get("ZKPOT_INSTANCE") or service
-    url = settings.str("ZKPOT_DATABASE_URL")
+    url = settings.string("ZKPOT_DATABASE_URL")
     await retry_start("postgres", lambda: migrate(url, service))
     engine = create_engine(url, application_name=f"zkpot-{instance}")
-    bus = await retry_start("nats", lambda: JetStreamBus.connect(settings.str("ZKPOT_NATS_URL"), name=instance))
+    bus = await retry_start("nats", lambda: JetStreamBus.connect(settings.string("ZKPOT_NATS_URL"), name=instance))
     await retry_start("nats streams", bus.ensure_streams)
-    client = GatewayClient(settings.str("ZKPOT_GATEWAY_URL")) if gateway else None
+    client = GatewayClient(settings.string("ZKPOT_GATEWAY_URL")) if gateway else None
     genesis_path = settings.get("ZKPOT_GENESIS")
     genesis = read_genesis(settings.path("ZKPOT_GENESIS")) if genesis_path else None
     return Deps(settings, metrics, instance, bus, engine, client, genesis)

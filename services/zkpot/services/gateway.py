@@ -48,11 +48,11 @@ class Gateway:
 
 
 def make_store(settings: Settings) -> BlobStore:
-    backend = settings.str("ZKPOT_IPFS_BACKEND")
+    backend = settings.string("ZKPOT_IPFS_BACKEND")
     if backend == "kubo":
         from zkpot.storage.kubo import KuboStore
 
-        return KuboStore(settings.str("ZKPOT_IPFS_API"))
+        return KuboStore(settings.string("ZKPOT_IPFS_API"))
     if backend == "local":
         from zkpot.storage.local import LocalStore
 
@@ -61,10 +61,10 @@ def make_store(settings: Settings) -> BlobStore:
 
 
 async def build_gateway(settings: Settings, metrics: Metrics) -> tuple[Gateway, web.Application]:
-    url = settings.str("ZKPOT_DATABASE_URL")
+    url = settings.string("ZKPOT_DATABASE_URL")
     await retry_start("postgres", lambda: migrate(url, "ipfs-gateway"))
     engine = create_engine(url, application_name="zkpot-ipfs-gateway")
     store = make_store(settings)
     app = create_app(store, GatewayIndex(engine), metrics, max_blob_bytes=settings.int("ZKPOT_MAX_BLOB_BYTES"))
-    kubo = settings.str("ZKPOT_IPFS_API") if settings.str("ZKPOT_IPFS_BACKEND") == "kubo" else None
+    kubo = settings.string("ZKPOT_IPFS_API") if settings.string("ZKPOT_IPFS_BACKEND") == "kubo" else None
     return Gateway(engine, store, kubo), app

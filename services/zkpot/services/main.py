@@ -26,7 +26,7 @@ async def build_trainer(s: Settings, m: Metrics) -> Service:
     data = s.get("ZKPOT_TRAIN_DATA")
     shard = zdata.load_npz(s.path("ZKPOT_TRAIN_DATA")) if data else zdata.client_shard(index, len(genesis.clients))
     return Trainer(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), index, shard,
-                   s.str("ZKPOT_PROVER_BOX_KEY"), s.int("ZKPOT_EPOCHS"))
+                   s.string("ZKPOT_PROVER_BOX_KEY"), s.int("ZKPOT_EPOCHS"))
 
 
 async def build_prover(s: Settings, m: Metrics) -> Service:
@@ -78,7 +78,7 @@ BUILDERS: dict[str, Callable[[Settings, Metrics], Awaitable[Service]]] = {
 async def _serve(service: str) -> int:
     settings = Settings.from_env(service)
     instance = settings.get("ZKPOT_INSTANCE") or f"{service}-{os.getpid()}"
-    setup_logging(service, instance, settings.str("ZKPOT_LOG_LEVEL"))
+    setup_logging(service, instance, settings.string("ZKPOT_LOG_LEVEL"))
     metrics = Metrics(service)
     if service == "ipfs-gateway":
         from zkpot.services.gateway import build_gateway
