@@ -80,8 +80,10 @@ class Devnet:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def prepare(self) -> None:
+        """A fresh folder: the previous run's data (and its PostgreSQL files, wherever they live) are removed."""
         if self.root.exists():
             shutil.rmtree(self.root)
+        shutil.rmtree(_postgres_dir(self.root), ignore_errors=True)
         (self.root / "logs").mkdir(parents=True)
         self.keys.write(self.root / "keys")
         write_genesis(self.genesis, self.root / "genesis.json")
@@ -91,7 +93,7 @@ class Devnet:
             self.nats = NatsServer(self.root / "nats").start()
             self.nats_url = self.nats.url
         if not self.database_url:
-            self.pg = EmbeddedPostgres(self.root / "postgres", durable=False)
+            self.pg = EmbeddedPostgres(_postgres_dir(self.root), durable=False)
             self.pg.start()
             self.database_url = self.pg.create_database("zkpot")
 
@@ -182,6 +184,21 @@ class Devnet:
         path = self.root / "chain.jsonl"
         path.write_text("".join(json.dumps(f, sort_keys=True) + "\n" for f in finals))
         return path
+
+
+def _postgres_dir(root: Path) -> Path:
+    """``root/postgres``, unless PostgreSQL (run as another user when we are root) could not reach it: then a
+    folder under the system temp directory, named after ``root`` so a restart finds it again."""
+    path = root / "postgres"
+    if os.geteuid() != 0 or all(os.stat(p).st_mode & 0o001 for p in path.parents if p.exists()):
+        return path
+    import hashlib
+    import tempfile
+
+    tmp = Path(tempfile.gettempdir()) / f"zkpot-pg-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}"
+    tmp.mkdir(mode=0o755, exist_ok=True)
+    tmp.chmod(0o755)
+    return tmp
 
 
 def down(root: Path) -> list[str]:
