@@ -104,6 +104,7 @@ class ConsumerOptions:
     retry_delay_s: float = 1.0
     max_retry_delay_s: float = 60.0
     fetch_wait_s: float = 1.0
+    ordered: bool = True  # at most ``concurrency`` outstanding at the server (False for a shared work queue)
 
     def __post_init__(self) -> None:
         if self.ack_wait_s <= 0 or self.concurrency < 1 or self.max_deliver == 0 or self.fetch_wait_s <= 0:

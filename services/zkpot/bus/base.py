@@ -62,7 +62,8 @@ class BaseBus(abc.ABC):
             check_subject(f, wildcards=True)
         stream = self.layout.stream_for_filters(filters)
         self._check_sharing(stream, check_durable(durable), queue)
-        options = ConsumerOptions(ack_wait_s, max_deliver, concurrency, retry_delay_s, fetch_wait_s=self.fetch_wait_s)
+        options = ConsumerOptions(ack_wait_s, max_deliver, concurrency, retry_delay_s, fetch_wait_s=self.fetch_wait_s,
+                                  ordered=not queue)
         source = await self._bind(stream, filters, durable, options)
         runner = Runner(source, durable, handler, options, metrics, self._forget)
         self._runners.setdefault(durable, []).append(runner)

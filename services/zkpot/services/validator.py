@@ -70,7 +70,7 @@ class Validator:
         await self._update_chain_metrics()
         index = self.genesis.validators.index(self.id)
         self._sub = await self.deps.bus.subscribe((TX_SUBMITTED, BLOCK_PROPOSED, BLOCK_FINALIZED),
-                                                  f"validator-{index}", self.on_event, ack_wait_s=60,
+                                                  f"validator-{index}", self.on_event, ack_wait_s=30,
                                                   metrics=self.metrics)
 
     async def stop(self) -> None:

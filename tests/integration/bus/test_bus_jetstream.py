@@ -13,7 +13,7 @@ from zkpot.bus.api import ConsumerState
 from zkpot.bus.server import NatsServer, free_port
 from zkpot.bus.subjects import EVENTS, JOBS, LAYOUT, ROUND_OPEN, Layout, Retention
 
-from tests.fixtures.nats import FETCH_WAIT_S
+from tests.fixtures.nats import FETCH_WAIT_S, reset_streams
 from tests.integration.bus.support import Recorder, eventually, settled
 
 pytestmark = pytest.mark.integration
@@ -104,3 +104,28 @@ def test_a_taken_port_fails_start_with_the_server_log(nats_server: NatsServer, t
 async def test_connecting_to_no_server_is_unavailable() -> None:
     with pytest.raises(BusUnavailable, match="cannot connect"):
         await JetStreamBus.connect(f"nats://127.0.0.1:{free_port()}", timeout_s=1)
+
+
+async def test_a_message_in_flight_when_its_consumer_died_comes_back_before_later_ones(nats_url: str) -> None:
+    """An ordered consumer is a state machine: a crash must not let a later message overtake the one in flight."""
+    first = await JetStreamBus.connect(nats_url, name="doomed", fetch_wait_s=FETCH_WAIT_S)
+    await reset_streams(first)
+    stuck = asyncio.Event()
+
+    async def hang(_: object) -> None:
+        stuck.set()
+        await asyncio.Event().wait()  # never acks: the process "dies" with the message in flight
+
+    await first.subscribe(ROUND_OPEN, "validator-9", hang, ack_wait_s=2)
+    await first.publish(ROUND_OPEN, {"round": 1}, "round-1")
+    await first.publish(ROUND_OPEN, {"round": 2}, "round-2")
+    async with asyncio.timeout(15):
+        await stuck.wait()
+    await first.nc.close()  # no drain, no ack: like SIGKILL
+    second = await JetStreamBus.connect(nats_url, name="restarted", fetch_wait_s=FETCH_WAIT_S)
+    try:
+        rec = Recorder()
+        await second.subscribe(ROUND_OPEN, "validator-9", rec, ack_wait_s=2)
+        assert [(await rec.next()).msg_id, (await rec.next()).msg_id] == ["round-1", "round-2"]
+    finally:
+        await second.close()
