@@ -118,9 +118,10 @@ def stream_config(spec: StreamSpec) -> api.StreamConfig:
 def consumer_config(durable: str, filters: tuple[str, ...], options: ConsumerOptions) -> api.ConsumerConfig:
     """A durable pull consumer with explicit acks, starting at the first message of the stream.
 
-    Unless it is a shared work queue, at most ``concurrency`` messages are outstanding: with 1, the consumer is a strict in-order state machine even
-    across crashes (a message in flight when its consumer died is redelivered, after ``ack_wait``, before any later
-    one) — validators need that, since "one tx per member per round" depends on the order txs are judged in.
+    Unless it is a shared work queue, at most ``concurrency`` messages are outstanding: with 1, the consumer is a
+    strict in-order state machine even across crashes (a message in flight when its consumer died is redelivered,
+    after ``ack_wait``, before any later one) — validators need that, since "one tx per member per round" depends
+    on the order txs are judged in.
     """
     return api.ConsumerConfig(name=durable, durable_name=durable, ack_policy=api.AckPolicy.EXPLICIT,
                               deliver_policy=api.DeliverPolicy.ALL, ack_wait=options.ack_wait_s,
