@@ -42,8 +42,12 @@ class DevnetConfig:
     idle_clients: int = 0  # registered in genesis but run by no trainer (tests play them by hand)
 
     def __post_init__(self) -> None:
-        if min(self.clients, self.validators, self.provers, self.rounds) < 1:
-            raise InputError("clients, validators, provers and rounds must each be at least 1")
+        if min(self.validators, self.rounds) < 1 or min(self.clients, self.idle_clients, self.provers) < 0:
+            raise InputError("validators and rounds must each be at least 1; clients, idle clients, provers >= 0")
+        if self.clients + self.idle_clients < 1:
+            raise InputError("the registry needs at least one member (clients or idle clients)")
+        if self.clients and not self.provers:
+            raise InputError("trainers need at least one prover")
 
 
 @dataclasses.dataclass

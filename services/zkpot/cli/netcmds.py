@@ -25,7 +25,7 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
 
     config = DevnetConfig(root=args.dir, clients=args.clients, validators=args.validators, provers=args.provers,
                           rounds=args.rounds, epochs=args.epochs, deadline_s=args.deadline, nats_url=args.nats_url,
-                          database_url=args.database_url)
+                          database_url=args.database_url, idle_clients=args.idle_clients)
     spec = zcircuit.CircuitSpec(samples=args.samples)
     with step(f"circuit {spec.name} (proving key derived once, then cached)") as update:
         circuit = zcircuit.build(spec, progress=update)
@@ -116,7 +116,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     devnet = sub.add_parser("devnet", help="a whole network on this machine")
     dsub = devnet.add_subparsers(dest="devnet_cmd", required=True)
     up = dsub.add_parser("up", help="start every service, run R rounds, print the summary, stop")
-    up.add_argument("--clients", type=int, default=4)
+    up.add_argument("--clients", type=int, default=4, help="members with a trainer process (0: none)")
+    up.add_argument("--idle-clients", type=int, default=0, metavar="K",
+                    help="members registered in genesis but run by no trainer (a load test plays them)")
     up.add_argument("--validators", type=int, default=4)
     up.add_argument("--provers", type=int, default=1, help="a shared prover pool (demo trust model)")
     up.add_argument("--rounds", type=int, default=3)

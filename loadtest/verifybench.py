@@ -1,0 +1,69 @@
+"""`python -m loadtest verify`: proof-verification throughput with 1, 2, 4 ... workers.
+
+Each worker stands for one validator's verifier: a process that loads the verifying key once and checks the pool's
+proofs with the validator's own ``ProofVerifier`` (ezkl verify plus reading back the commitment, the count and the
+test-set digest). The same proofs are split among the workers; throughput = proofs / wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from zkpot.cli.ui import print_json, step
+from zkpot.zk import circuit as zcircuit
+
+from loadtest import poolgen
+from loadtest.stats import summary
+
+_verifier: Any = None
+
+
+def _init(circuit: zcircuit.Circuit) -> None:
+    global _verifier
+    from zkpot.zk.verifier import ProofVerifier
+
+    _verifier = ProofVerifier(circuit)
+
+
+def _check(proof: bytes) -> float:
+    t = time.perf_counter()
+    _verifier.check(proof)
+    return time.perf_counter() - t
+
+
+def measure(circuit: zcircuit.Circuit, proofs: Sequence[bytes], workers: int) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(circuit,)) as pool:
+        list(pool.map(_check, proofs[:workers]))  # warm: every worker has loaded its vk
+        t = time.perf_counter()
+        each = list(pool.map(_check, proofs))
+        wall = time.perf_counter() - t
+    return {"workers": workers, "proofs": len(proofs), "wall_s": round(wall, 3),
+            "proofs_per_s": round(len(proofs) / wall, 2), "check_s": summary(each)}
+
+
+def main(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m loadtest verify", description=__doc__)
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    p.add_argument("--proofs", type=int, default=30, help="distinct pool proofs to verify per measurement")
+    p.add_argument("--samples", type=int, default=zcircuit.DEFAULT_SAMPLES)
+    p.add_argument("--circuit", type=Path)
+    args = p.parse_args(list(argv))
+    from loadtest.cli import load_circuit
+
+    circuit = load_circuit(args.circuit, args.samples)
+    proofs = [e.proof for e in poolgen.ensure(circuit, args.proofs)]
+    results = []
+    for w in args.workers:
+        with step(f"verifying {len(proofs)} proofs with {w} worker(s)"):
+            results.append(measure(circuit, proofs, w))
+    print_json({"cpus": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()],
+                "circuit": circuit.manifest["name"], "results": results})
+    return 0
