@@ -49,9 +49,9 @@ def fast_spec_for(samples: int, per_chunk: int, spec: FastCircuitSpec | None = N
 
 
 def measure_fast(spec: FastCircuitSpec, weights: Mapping[str, np.ndarray], workers: int) -> dict[str, Any]:
-    run_measured(_setup_fast, spec)  # in a child: the setup's memory is not the prover's
+    run_measured(build_fast, spec, self_test=False)  # in a child: the setup's memory is not the prover's
     circuit = build_fast(spec, self_test=False)
-    proved = run_measured(prove_accuracy, circuit, dict(weights), workers)
+    proved = run_measured(prove_accuracy, circuit, dict(weights), workers=workers)
     bundle = proved.value.to_bytes()
     t = time.perf_counter()
     _, correct, _ = verify_fast(circuit, bundle)
@@ -79,10 +79,6 @@ def _rss(proved: Any, workers: int) -> float:
     if workers <= 1:
         return float(proved.peak_rss_mb)
     return round(proved.peak_rss_mb - proved.workers_rss_mb + workers * proved.workers_rss_mb, 1)
-
-
-def _setup_fast(spec: FastCircuitSpec) -> str:
-    return build_fast(spec, self_test=False).spec.name
 
 
 def measure_single(config: single.SingleConfig, arch: zmodel.Arch, samples: int,
@@ -114,7 +110,7 @@ def measure_baseline(arch: zmodel.Arch, samples: int, weights: Mapping[str, np.n
     return measure_single(single.PLAIN, arch, samples, weights)
 
 
-def compare(samples: int, *, baseline_max: int = 128, per_chunk: int = 68, workers: int = 1,
+def compare(samples: int, *, baseline_max: int = 64, per_chunk: int = 78, workers: int = 1,
             spec: FastCircuitSpec | None = None, progress: Progress = _quiet) -> dict[str, Any]:
     """The figures `zkpot bench compare --json` prints (see the module docstring)."""
     fast_spec = fast_spec_for(samples, per_chunk, spec)
@@ -152,7 +148,7 @@ def summarize(samples: int, base: dict[str, Any], fast: dict[str, Any], float_co
     return doc
 
 
-def sweep(ns: list[int], *, baseline_max: int = 128, per_chunk: int = 68, workers: int = 1,
+def sweep(ns: list[int], *, baseline_max: int = 64, per_chunk: int = 78, workers: int = 1,
           progress: Progress = _quiet) -> list[dict[str, Any]]:
     """Both pipelines at each N (the baseline only up to ``baseline_max``), on one trained model."""
     arch = FastCircuitSpec().arch

@@ -43,9 +43,10 @@ def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction: 
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--baseline-max-samples", type=int, default=128,
+    p.add_argument("--baseline-max-samples", type=int, default=64,
                    help="run plain ezkl on at most this many samples; beyond, its time is extrapolated (labelled)")
-    p.add_argument("--per-chunk", type=int, default=68, help="samples per chunk proof of the fast pipeline")
+    p.add_argument("--per-chunk", type=int, default=78, help="most samples per chunk proof of the fast pipeline "
+                                                           "(78 fill 2^15 rows)")
     p.add_argument("--workers", type=int, default=1, help="processes proving chunks in parallel")
 
 

@@ -21,16 +21,16 @@ class Measured:
     workers_rss_mb: float  # peak of the largest worker process it waited for (0 without workers)
 
 
-def run_measured(fn: Callable[..., Any], *args: Any) -> Measured:
-    """``fn(*args)`` in a spawned child process (never forked from one holding threads)."""
+def run_measured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Measured:
+    """``fn(*args, **kwargs)`` in a spawned child process (never forked from one holding threads)."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        result: Measured = pool.submit(_measured, fn, *args).result()
+        result: Measured = pool.submit(_measured, fn, *args, **kwargs).result()
     return result
 
 
-def _measured(fn: Callable[..., Any], *args: Any) -> Measured:
+def _measured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Measured:
     start, cpu = time.perf_counter(), time.process_time()
-    value = fn(*args)
+    value = fn(*args, **kwargs)
     wall = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)

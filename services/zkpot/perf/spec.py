@@ -31,7 +31,7 @@ class FastCircuitSpec:
 
     arch: Arch = field(default_factory=Arch)
     samples: int = zdata.TEST_SIZE
-    chunks: int = 8
+    chunks: int = 7  # 77-78 samples each: the most a 2^15-row circuit holds
     logrows: int = 15
     input_scale: int = 4  # digits/16: every feature is exact at scale 4
     param_scale: int = 8
