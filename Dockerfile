@@ -22,6 +22,8 @@ COPY services ./services
 RUN pip install --no-deps . && zkpot --version
 # Frozen circuit specs and settings (zkpot.zk.circuit reads $ZKPOT_CIRCUITS outside a source checkout).
 COPY circuits /opt/zkpot/circuits
+# The load-test harness (`python -m loadtest`, the chart's loadtest Job), beside zkpot in the virtualenv.
+COPY loadtest /opt/zkpot/lib/python3.11/site-packages/loadtest
 
 # ---- runtime: the virtualenv and nothing to build with --------------------------------------------------------
 FROM python:3.11.14-slim-bookworm AS runtime

@@ -184,12 +184,12 @@ def _emit(report: dict[str, Any], times: Any, verify_s: list[float], args: argpa
     chart = write_chart(args.out / f"{stem}.png", report, times, verify_s)
     report["chart"] = str(chart)
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    err.print(f"chart written to {chart}; report to {args.out / f'{stem}.json'}")
+    ok = report["transactions"]["ok"]
+    if not ok:
+        err.print("[red]transactions were lost, duplicated or misplaced[/]")
     if args.json:
-        print_json(report)
+        print_json(report)  # last, so it is the last line of a Job's log
     else:
         print_summary(report)
-    err.print(f"chart written to {chart}; report to {args.out / f'{stem}.json'}")
-    if not report["transactions"]["ok"]:
-        err.print("[red]transactions were lost, duplicated or misplaced[/]")
-        return 1
-    return 0
+    return 0 if ok else 1
