@@ -292,3 +292,10 @@ async def test_a_real_prometheus_scrapes_the_network_with_the_charts_settings(wo
     assert [s["value"][1] for s in finalized] == ["3"]
     assert [s["value"][1] for s in height] == ["3"]
     assert verify and float(verify[0]["value"][1]) > 0
+
+
+async def test_sigterm_stops_every_service_cleanly(world: World) -> None:
+    """Last: SIGTERM in the devnet's order; every service finishes what it holds, drains NATS and exits 0."""
+    world.net.stop()
+    codes = {p.name: p.popen.returncode for p in world.net.procs}
+    assert codes == {name: 0 for name in codes}, codes
