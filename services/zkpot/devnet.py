@@ -22,6 +22,7 @@ from typing import Any
 from zkpot.bus.server import NatsServer, free_port
 from zkpot.db.embedded import EmbeddedPostgres
 from zkpot.errors import InputError
+from zkpot.procs import terminate
 from zkpot.task import Keyring, RoundParams, make_genesis, write_genesis
 from zkpot.zk.circuit import Circuit
 
@@ -171,14 +172,10 @@ class Devnet:
         for service in STOP_ORDER:
             group = [p for p in self.procs if p.service == service and p.alive()]
             for p in group:
-                p.popen.send_signal(signal.SIGTERM)
+                p.popen.send_signal(signal.SIGTERM)  # the whole group at once, then wait for each
             deadline = time.monotonic() + timeout_s
             for p in group:
-                try:
-                    p.popen.wait(max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    p.popen.kill()
-                    p.popen.wait()
+                terminate(p.popen, max(0.1, deadline - time.monotonic()))
         if self.pg is not None:
             self.pg.stop()
         if self.nats is not None:

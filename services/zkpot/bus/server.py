@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sysconfig
@@ -19,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from zkpot.bus.errors import BusError
+from zkpot.procs import terminate
 
 HOST = "127.0.0.1"
 
@@ -87,14 +87,7 @@ class NatsServer:
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM (the server flushes its store and exits), then SIGKILL if it has not exited in time."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc, timeout_s)
 
     def restart(self, timeout_s: float = 15.0) -> None:
         """Stop and start again on the same ports and store."""

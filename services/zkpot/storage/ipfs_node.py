@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -18,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from zkpot.bus.server import free_port
+from zkpot.procs import terminate
 from zkpot.storage.errors import IpfsNodeError
 
 HOST = "127.0.0.1"
@@ -76,14 +76,7 @@ class IpfsNode:
     def stop(self, timeout_s: float = 15.0) -> None:
         """SIGTERM (js-ipfs closes its repo and releases the lock), then SIGKILL if it has not exited in time."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc, timeout_s)
 
     def _init(self, timeout_s: float) -> None:
         defaults = self.root / "init-config.json"
