@@ -5,6 +5,7 @@
     python -m loadtest --nats-url URL --gateway-url URL --genesis F --keys DIR [--database-url URL] ...  # a cluster
     python -m loadtest pool --size 200                          # only generate the proof pool
     python -m loadtest verify --workers 1 2 4                   # verification throughput per worker count
+    python -m loadtest scaling REPORT.json ... --chart F.png    # the scaling table and chart from saved reports
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from loadtest.verifybench import main as verify_main
 
             return verify_main(args[1:])
+        if args[:1] == ["scaling"]:
+            from loadtest.scaling import main as scaling_main
+
+            return scaling_main(args[1:])
         return cmd_run(run_parser().parse_args(args))
     except InputError as e:
         err.print(f"[red]error:[/] {e}")
