@@ -74,20 +74,28 @@ class Driver:
         try:
             await bus.ensure_streams()
             durable = f"loadtest-{int(time.time() * 1000)}"
-            await bus.subscribe(SUBJECTS, durable, self.log.on_event)
-            await self._caught_up(bus, durable)
-            entries = self._fresh_entries()
-            started, rounds = time.time(), list[int]()
-            for k in range(self.options.rounds):
-                event = await self._next_open(rounds[-1] if rounds else 0)
-                batch = entries[k * self.options.clients:(k + 1) * self.options.clients]
-                await self._submit_round(bus, gateway, event, batch)
-                await self._wait(f"the block of round {event.round}", self._final_finder(event.round), event.round)
-                rounds.append(event.round)
-            return RunRecord(self.submissions, self.log, rounds, started, time.time())
+            sub = await bus.subscribe(SUBJECTS, durable, self.log.on_event)
+            try:
+                return await self._drive(bus, gateway, durable)
+            finally:
+                await sub.stop()
+                with contextlib.suppress(Exception):  # a consumer left behind only costs the server a little
+                    await bus.js.delete_consumer(EVENTS, durable)
         finally:
             await gateway.close()
             await bus.close()
+
+    async def _drive(self, bus: JetStreamBus, gateway: GatewayClient, durable: str) -> RunRecord:
+        await self._caught_up(bus, durable)
+        entries = self._fresh_entries()
+        started, rounds = time.time(), list[int]()
+        for k in range(self.options.rounds):
+            event = await self._next_open(rounds[-1] if rounds else 0)
+            batch = entries[k * self.options.clients:(k + 1) * self.options.clients]
+            await self._submit_round(bus, gateway, event, batch)
+            await self._wait(f"the block of round {event.round}", self._final_finder(event.round), event.round)
+            rounds.append(event.round)
+        return RunRecord(self.submissions, self.log, rounds, started, time.time())
 
     async def _caught_up(self, bus: JetStreamBus, durable: str) -> None:
         """Wait until the stream's history has been delivered, so the open round is known."""
@@ -107,8 +115,9 @@ class Driver:
         fresh = [e for e in self.pool if e.commitment not in used]
         need = self.options.clients * self.options.rounds
         if len(fresh) < need:
-            raise InputError(f"the run needs {need} fresh proofs; the pool has {len(fresh)} not yet on this chain "
-                             f"(grow it with --pool-size)")
+            used_here = len(self.pool) - len(fresh)
+            raise InputError(f"the run needs {need} proofs this chain has not seen; {used_here} of the pool's "
+                             f"{len(self.pool)} are on it already: rerun with --pool-size {need + used_here}")
         return fresh[:need]
 
     async def _next_open(self, after: int) -> RoundOpen:
