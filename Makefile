@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(VENV)/bin/zkpot chain verify
 
 test: $(STAMP) ipfs-node k8s-tools
-	$(PY) -m ruff check services tests
+	$(PY) -m ruff check services tests loadtest
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # js-ipfs and its Node.js runtime for the integration tests, into .cache/ipfs-node (needs npm; a no-op once done).
@@ -37,8 +37,8 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not integration" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check services tests
-	$(PY) -m mypy services/zkpot
+	$(PY) -m ruff check services tests loadtest
+	$(PY) -m mypy services/zkpot loadtest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
