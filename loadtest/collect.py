@@ -53,12 +53,18 @@ def _plain(value: Any) -> Any:
     return value.timestamp() if hasattr(value, "timestamp") else value
 
 
+KEEP_BUCKETS = ("zkpot_verify_seconds_bucket",)  # the proof-check latency's percentiles come from these
+
+
 def parse_metrics(text: str) -> dict[str, float]:
-    """zkpot_* samples of a /metrics page ({name{labels}: value}), without histogram buckets and _created."""
+    """zkpot_* samples of a /metrics page ({name{labels}: value}), without _created and without histogram buckets
+    other than ``KEEP_BUCKETS``."""
     out: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            if not s.name.startswith("zkpot_") or s.name.endswith(("_bucket", "_created")):
+            if not s.name.startswith("zkpot_") or s.name.endswith("_created"):
+                continue
+            if s.name.endswith("_bucket") and s.name not in KEEP_BUCKETS:
                 continue
             labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
             out[s.name + (f"{{{labels}}}" if labels else "")] = float(s.value)

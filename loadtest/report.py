@@ -12,13 +12,14 @@ then the network aggregates and finalizes with no tx to take), so it reads as "w
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from loadtest.accounting import account
 from loadtest.collect import DbFacts
 from loadtest.driver import RunRecord
-from loadtest.stats import rate, summary
+from loadtest.stats import histogram_quantile, rate, summary
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,15 +94,28 @@ def _r(x: float) -> float:
 
 
 def verification(db: DbFacts | None, metrics: dict[str, Any]) -> dict[str, Any]:
-    """Per-verdict times from the validators' tables, and the mean of the pure proof check from their histograms."""
+    """Per-verdict times from the validators' tables (exact), and the pure proof check from their histograms
+    (mean exact; percentiles interpolated within the buckets, as Prometheus's histogram_quantile does)."""
     per_verdict = [s for by_validator in (db.verify_s.values() if db else ()) for s in by_validator.values()]
     total, count = 0.0, 0.0
-    for samples in metrics.values():
-        if isinstance(samples, dict):
-            total += samples.get("zkpot_verify_seconds_sum", 0.0)
-            count += samples.get("zkpot_verify_seconds_count", 0.0)
+    buckets: dict[float, float] = {}
+    for samples in (m for m in metrics.values() if isinstance(m, dict)):
+        total += samples.get("zkpot_verify_seconds_sum", 0.0)
+        count += samples.get("zkpot_verify_seconds_count", 0.0)
+        for name, value in samples.items():
+            if match := BUCKET.fullmatch(name):
+                le = float(match[1])
+                buckets[le] = buckets.get(le, 0.0) + value
+    quantiles = {f"p{q}": _opt(histogram_quantile(q / 100, list(buckets.items()))) for q in (50, 95, 99)}
     return {"verdict_s": summary(per_verdict), "proof_check_mean_s": round(total / count, 4) if count else None,
-            "proof_checks": int(count)}
+            "proof_check_s_from_buckets": quantiles, "proof_checks": int(count)}
+
+
+BUCKET = re.compile(r'zkpot_verify_seconds_bucket\{le="([^"]+)"\}')
+
+
+def _opt(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 def build(run: RunRecord, *, config: dict[str, Any], quorum: int, db: DbFacts | None,

@@ -42,3 +42,25 @@ def rate(count: int, start: float | None, end: float | None) -> float | None:
 
 def span(times: Sequence[float]) -> tuple[float | None, float | None]:
     return (min(times), max(times)) if times else (None, None)
+
+
+def histogram_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float | None:
+    """Prometheus's histogram_quantile: ``buckets`` are (upper bound, cumulative count), +Inf included.
+
+    Linear interpolation inside the bucket the rank falls in (from 0 for the first); a rank in the +Inf bucket
+    gives the largest finite bound. None without observations.
+    """
+    ordered = sorted(buckets)
+    if not ordered or ordered[-1][1] <= 0:
+        return None
+    rank = q * ordered[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in ordered:
+        if count >= rank:
+            if math.isinf(bound):
+                return lower_bound
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
+        lower_bound, lower_count = bound, count
+    return lower_bound

@@ -38,8 +38,12 @@ REPORT = {
 
 
 def test_parse_metrics_keeps_zkpot_samples_without_buckets() -> None:
-    assert parse_metrics(METRICS) == {"zkpot_verify_seconds_count": 3.0, "zkpot_verify_seconds_sum": 2.5,
+    assert parse_metrics(METRICS) == {'zkpot_verify_seconds_bucket{le="0.5"}': 2.0,
+                                      'zkpot_verify_seconds_bucket{le="+Inf"}': 3.0,
+                                      "zkpot_verify_seconds_count": 3.0, "zkpot_verify_seconds_sum": 2.5,
                                       'zkpot_tx_rejected_total{reason="proof_invalid"}': 1.0}
+    other = METRICS.replace("zkpot_verify_seconds", "zkpot_handler_seconds")
+    assert not [k for k in parse_metrics(other) if "_bucket" in k]  # only the verify histogram keeps buckets
 
 
 def test_chart_is_a_png(tmp_path: Path) -> None:

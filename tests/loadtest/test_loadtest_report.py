@@ -79,8 +79,14 @@ def test_a_validator_attesting_twice_counts_once() -> None:
 
 def test_report_from_a_recorded_run() -> None:
     run, db, block = recorded_run()
+    buckets = {'zkpot_verify_seconds_bucket{le="0.5"}': 0.0, 'zkpot_verify_seconds_bucket{le="1.0"}': 2.0,
+               'zkpot_verify_seconds_bucket{le="+Inf"}': 2.0}
     report, times = build(run, config={"clients": 3}, quorum=3, db=db, resources={}, metrics={
-        "validator-0": {"zkpot_verify_seconds_sum": 3.0, "zkpot_verify_seconds_count": 3.0}, "down": "unreachable"})
+        "validator-0": {"zkpot_verify_seconds_sum": 2.0, "zkpot_verify_seconds_count": 2.0} | buckets,
+        "validator-1": {"zkpot_verify_seconds_sum": 1.0, "zkpot_verify_seconds_count": 1.0,
+                        'zkpot_verify_seconds_bucket{le="0.5"}': 1.0, 'zkpot_verify_seconds_bucket{le="1.0"}': 1.0,
+                        'zkpot_verify_seconds_bucket{le="+Inf"}': 1.0},
+        "down": "unreachable"})
     t = report["transactions"]
     assert t["ok"] and (t["submitted"], t["included"], t["rejected"], t["lost"], t["duplicated"]) == (3, 3, 0, 0, 0)
     assert t["foreign"] == 1  # the chain's own rejected tx from an outsider
@@ -96,6 +102,8 @@ def test_report_from_a_recorded_run() -> None:
     v = report["verification"]
     assert v["verdict_s"]["n"] == 9 and v["verdict_s"]["p50"] == 2.0
     assert (v["proof_check_mean_s"], v["proof_checks"]) == (1.0, 3)
+    # summed over validators: 1 check <= 0.5 s, 3 <= 1.0 s; the median (rank 1.5) lies half-way in (0.5, 1.0]
+    assert v["proof_check_s_from_buckets"] == {"p50": 0.625, "p95": 0.9625, "p99": 0.9925}
     assert [x.verified for x in times] == [14.0, 15.0, 16.0]
 
 

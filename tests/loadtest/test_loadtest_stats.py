@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from loadtest.stats import percentile, rate, span, summary
+from loadtest.stats import histogram_quantile, percentile, rate, span, summary
 
 
 @pytest.mark.parametrize("q", [0, 25, 50, 95, 99, 100])
@@ -29,3 +29,17 @@ def test_rate_needs_a_window_and_events() -> None:
     assert rate(10, 5.0, 5.0) is None
     assert rate(0, 1.0, 2.0) is None
     assert span([3.0, 1.0, 2.0]) == (1.0, 3.0) and span([]) == (None, None)
+
+
+def test_histogram_quantile_interpolates_like_prometheus() -> None:
+    buckets = [(0.1, 10.0), (0.2, 30.0), (0.5, 40.0), (float("inf"), 40.0)]
+    assert histogram_quantile(0.25, buckets) == 0.1  # rank 10 ends the first bucket
+    assert histogram_quantile(0.5, buckets) == pytest.approx(0.15)  # rank 20: half-way through (0.1, 0.2]
+    assert histogram_quantile(0.95, buckets) == pytest.approx(0.2 + 0.3 * 8 / 10)
+    assert histogram_quantile(0.1, buckets) == pytest.approx(0.04)  # the first bucket starts at 0
+
+
+def test_histogram_quantile_in_the_inf_bucket_and_without_data() -> None:
+    assert histogram_quantile(0.99, [(1.0, 1.0), (float("inf"), 10.0)]) == 1.0
+    assert histogram_quantile(0.5, [(1.0, 0.0), (float("inf"), 0.0)]) is None
+    assert histogram_quantile(0.5, []) is None
