@@ -13,13 +13,15 @@ def _fmt(value: Any, unit: str = "") -> str:
 
 def headline(report: dict[str, Any]) -> list[str]:
     t, tp, v = report["transactions"], report["throughput"], report["verification"]["verdict_s"]
+    check = report["verification"].get("proof_check_s_from_buckets", {})
     return [
         f"transactions: {t['submitted']} submitted, {t['included']} included, {t['rejected']} rejected "
         f"{t['rejected_by_reason'] or ''}, lost {t['lost']}, duplicated {t['duplicated']}, misplaced {t['misplaced']}",
         f"throughput (tx/s): ingested {_fmt(tp['ingested_tx_per_s'])}, verified {_fmt(tp['verified_tx_per_s'])}, "
         f"finalized end to end {_fmt(tp['finalized_tx_per_s'])}",
         f"verification per verdict (s): p50 {_fmt(v['p50'])}, p95 {_fmt(v['p95'])}, p99 {_fmt(v['p99'])} "
-        f"over {v['n']} verdicts",
+        f"over {v['n']} verdicts; proof check alone (histograms): p50 {_fmt(check.get('p50'))}, "
+        f"p95 {_fmt(check.get('p95'))}, p99 {_fmt(check.get('p99'))}",
     ]
 
 
