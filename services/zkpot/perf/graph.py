@@ -61,19 +61,22 @@ def doubled_biases(arch: Arch, weights: Mapping[str, np.ndarray]) -> dict[str, n
     return out
 
 
-def export(arch: Arch, weights: Mapping[str, np.ndarray], samples: int, path: Path) -> None:
-    """Write the fast accuracy graph for ``samples`` samples to ``path`` (ONNX, opset 17)."""
+def export(arch: Arch, weights: Mapping[str, np.ndarray], samples: int, path: Path, *, count: bool = True) -> None:
+    """Write the fast accuracy graph for ``samples`` samples to ``path`` (ONNX, opset 17).
+
+    ``count=False`` writes the MLP part alone (x -> doubled logits), to measure what the count costs.
+    """
     import torch
 
+    masks = (torch.zeros(samples, N_CLASSES, dtype=torch.int64),) * 2 if count else ()
     torch.onnx.export(
-        _module(arch, doubled_biases(arch, weights)),
-        (torch.zeros(samples, arch.layers[0]), torch.zeros(samples, N_CLASSES, dtype=torch.int64),
-         torch.zeros(samples, N_CLASSES, dtype=torch.int64)),
-        str(path), input_names=list(INPUT_NAMES), output_names=["correct"], opset_version=17, dynamo=False,
+        _module(arch, doubled_biases(arch, weights), count), (torch.zeros(samples, arch.layers[0]), *masks),
+        str(path), input_names=list(INPUT_NAMES if count else INPUT_NAMES[:1]),
+        output_names=["correct" if count else "logits"], opset_version=17, dynamo=False,
     )
 
 
-def _module(arch: Arch, graph_weights: Mapping[str, np.ndarray]):  # -> torch.nn.Module
+def _module(arch: Arch, graph_weights: Mapping[str, np.ndarray], count: bool):  # -> torch.nn.Module
     import torch
 
     def param(name: str) -> torch.nn.Parameter:
@@ -85,12 +88,14 @@ def _module(arch: Arch, graph_weights: Mapping[str, np.ndarray]):  # -> torch.nn
             self.w = torch.nn.ParameterList([param(f"fc{i}.weight") for i in range(len(arch.layers) - 1)])
             self.b = torch.nn.ParameterList([param(f"fc{i}.bias") for i in range(len(arch.layers) - 1)])
 
-        def forward(self, x, onehot, before2):  # noqa: ANN001, ANN202
+        def forward(self, x, onehot=None, before2=None):  # noqa: ANN001, ANN202
             h = x
             for i, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
                 h = torch.nn.functional.linear(h, w, b)
                 if i < len(self.w) - 1:
                     h = h + torch.abs(h)
+            if not count:
+                return h
             chosen = (h * onehot).sum(dim=1, keepdim=True)
             s = torch.sign(chosen - h)
             ss = s * s

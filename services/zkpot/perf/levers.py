@@ -22,8 +22,10 @@ LADDER: tuple[SingleConfig, ...] = (
     SingleConfig("+ fast graph (abs-ReLU, margin count)", graph="fast", run_args=_NO_RC),
 )
 
-# Variations of the last rung: what did not win.
+# Variations of the last rung: what did not win, and the MLP part alone (what the count costs on top).
 VARIANTS: tuple[SingleConfig, ...] = (
+    SingleConfig("fast graph's MLP alone (no count)", graph="mlp",
+                 run_args=(*_NO_RC, ("output_visibility", "private"))),
     SingleConfig("fast, Freivalds off", graph="fast", run_args=(*_NO_RC, ("disable_freivalds", True))),
     SingleConfig("fast, num_inner_cols 1", graph="fast", run_args=(*_NO_RC, ("num_inner_cols", 1))),
     SingleConfig("fast, num_inner_cols 4", graph="fast", run_args=(*_NO_RC, ("num_inner_cols", 4))),

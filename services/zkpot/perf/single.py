@@ -31,7 +31,7 @@ from zkpot.zk.model import Arch, check_weights, export_accuracy_onnx
 from zkpot.zk.prover import felt_to_int
 from zkpot.zk.worker import peak_rss_mb
 
-GRAPHS = ("argmax", "fast")
+GRAPHS = ("argmax", "fast", "mlp")  # mlp: the fast graph's MLP alone, logits as a private output
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,15 @@ def _build_into(s: Single, root: Path) -> None:
 
 
 def _export(s: Single, weights: Mapping[str, np.ndarray], path: Path) -> None:
-    if s.config.graph == "fast":
-        graph.export(s.arch, weights, s.samples, path)
+    if s.config.graph in ("fast", "mlp"):
+        graph.export(s.arch, weights, s.samples, path, count=s.config.graph == "fast")
     else:
         export_accuracy_onnx(s.arch, weights, s.samples, path)
 
 
 def _input(s: Single) -> dict[str, Any]:
+    if s.config.graph == "mlp":
+        return {"input_data": graph.graph_input(zdata.public_test_set(s.samples))["input_data"][:1]}
     if s.config.graph == "fast":
         return graph.graph_input(zdata.public_test_set(s.samples))
     return task_input(s.samples)
@@ -157,7 +159,8 @@ def prove(s: Single, weights: Mapping[str, np.ndarray]) -> tuple[bytes, int]:
         witness = json.loads((work / "witness.json").read_text())
         ezkl.prove(str(work / "witness.json"), str(compiled), str(s.pk), str(work / "proof.json"),
                    srs_path=str(s.srs))
-        return (work / "proof.json").read_bytes(), felt_to_int(witness["outputs"][-1][-1])
+        correct = felt_to_int(witness["outputs"][-1][-1]) if s.config.graph != "mlp" else -1
+        return (work / "proof.json").read_bytes(), correct
 
 
 def verify(s: Single, proof: bytes) -> bool:

@@ -12,13 +12,14 @@ from zkpot.perf.plot import plot_sweep
 
 
 def figures(samples: int, prove_s: float, correct: int) -> dict[str, float | int]:
-    return {"samples": samples, "prove_s": prove_s, "verify_s": 0.1, "peak_rss_mb": 1000.0, "proof_bytes": 10,
+    return {"samples": samples, "prove_s": prove_s, "prove_cpu_s": 2 * prove_s, "verify_s": 0.1,
+            "peak_rss_mb": 1000.0, "proof_bytes": 10,
             "setup_s": 1.0, "logrows": 15, "correct": correct}
 
 
 def test_speedup_is_a_ratio_of_throughputs() -> None:
     doc = summarize(64, figures(64, 80.0, 60), figures(64, 10.0, 60), 60, 60)
-    assert doc["speedup"] == 8.0
+    assert doc["speedup"] == 8.0 and doc["speedup_cpu"] == 8.0
     assert doc["counts_equal"] is True
     assert "extrapolated_to_samples" not in doc["baseline"]
 
