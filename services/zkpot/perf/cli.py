@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lv.add_argument("--only", default="", help="semicolon-separated lever names (default: the whole ladder); "
                                                 "'variants' runs the variations that did not win")
     lv.add_argument("--json", action="store_true", help="the rows as one JSON array on stdout")
+    lv.add_argument("--markdown", action="store_true", help="the rows as a markdown table")
     lv.set_defaults(func=cmd_levers)
 
 
@@ -109,5 +110,12 @@ def cmd_levers(args: argparse.Namespace) -> int:
     if unknown:
         raise InputError(f"unknown lever {unknown[0]!r}; known: {'; '.join(levers.ALL)}")
     _check(argparse.Namespace(baseline_max_samples=1, per_chunk=1, workers=1), [args.samples])
-    _emit(args.json, ladder(args.samples, names, progress=lambda text: err.print(f"· {text}")))
+    rows = ladder(args.samples, names, progress=lambda text: err.print(f"· {text}"))
+    if args.markdown:
+        from zkpot.cli.ui import out
+        from zkpot.perf.report import markdown_table
+
+        out.print(markdown_table(rows))
+    else:
+        _emit(args.json, rows)
     return 0

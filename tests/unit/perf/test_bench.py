@@ -85,3 +85,14 @@ def test_run_measured_returns_the_value_and_the_child_s_own_figures() -> None:
     m = run_measured(_answer, 21)
     assert m.value == 42
     assert m.wall_s >= 0 and m.peak_rss_mb > 10, "a Python process holds more than 10 MB"
+
+
+def test_markdown_table_shows_figures_and_refusals() -> None:
+    from zkpot.perf.report import markdown_table
+
+    table = markdown_table([{"lever": "a", "logrows": 15, "prove_s": 12.345, "verify_s": 0.0512,
+                             "counts_equal": False}, {"lever": "b", "error": "out of range"}])
+    lines = table.splitlines()
+    assert lines[0].startswith("| lever | logrows |") and len(lines) == 4
+    assert "| a | 15 | – | 12.3 |" in lines[2] and "0.0512" in lines[2] and "**no**" in lines[2]
+    assert lines[3].startswith("| b | refused: out of range |")
