@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from zkpot.cli.ui import err, print_json
-from zkpot.errors import InputError
+from zkpot.errors import InputError, ZkpotError
 from zkpot.task import check_circuit
 from zkpot.zk import circuit as zcircuit
 
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return scaling_main(args[1:])
         return cmd_run(run_parser().parse_args(args))
-    except InputError as e:
+    except ZkpotError as e:  # bad input, an unreachable NATS or gateway: one clear line, no traceback
         err.print(f"[red]error:[/] {e}")
         return 2
 

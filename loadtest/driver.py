@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from zkpot.bus import JetStreamBus
+from zkpot.bus.api import Bus
+from zkpot.bus.errors import BusError
 from zkpot.bus.subjects import EVENTS, TX_SUBMITTED
 from zkpot.domain import SigningKey
 from zkpot.errors import InputError
@@ -23,6 +25,7 @@ from zkpot.gateway.client import GatewayClient
 from zkpot.gateway.wire import BlobKind
 from zkpot.roles.client import make_tx, seal_model
 from zkpot.services.messages import RoundOpen
+from zkpot.storage.errors import StorageError
 from zkpot.zk.model import Arch, weights_from_bytes
 
 from loadtest.events import SUBJECTS, EventLog, Final
@@ -42,6 +45,15 @@ class Submission:
     stored_new: bool  # False: the server dropped it as a duplicate msg id
 
 
+@dataclasses.dataclass(frozen=True)
+class SubmitError:
+    """A member that could not upload or publish (after the clients' own retries): reported, not fatal."""
+
+    round: int
+    client: int
+    error: str
+
+
 @dataclasses.dataclass
 class RunRecord:
     submissions: list[Submission]
@@ -49,6 +61,7 @@ class RunRecord:
     rounds: list[int]
     started: float
     finished: float
+    errors: list[SubmitError] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +80,7 @@ class Driver:
         self.log = EventLog()
         self.arch = Arch(tuple(int(n) for n in target.genesis.arch["layers"]))
         self.submissions: list[Submission] = []
+        self.errors: list[SubmitError] = []
 
     async def run(self) -> RunRecord:
         bus = await JetStreamBus.connect(self.target.nats_url, name="loadtest")
@@ -95,7 +109,7 @@ class Driver:
             await self._submit_round(bus, gateway, event, batch)
             await self._wait(f"the block of round {event.round}", self._final_finder(event.round), event.round)
             rounds.append(event.round)
-        return RunRecord(self.submissions, self.log, rounds, started, time.time())
+        return RunRecord(self.submissions, self.log, rounds, started, time.time(), self.errors)
 
     async def _caught_up(self, bus: JetStreamBus, durable: str) -> None:
         """Wait until the stream's history has been delivered, so the open round is known."""
@@ -130,20 +144,23 @@ class Driver:
             raise InputError(f"round {event.round} is past its deadline; nothing to join")
         return event
 
-    async def _submit_round(self, bus: JetStreamBus, gateway: GatewayClient, event: RoundOpen,
+    async def _submit_round(self, bus: Bus, gateway: GatewayClient, event: RoundOpen,
                             batch: Sequence[PoolEntry]) -> None:
         gate = asyncio.Semaphore(self.options.concurrency)
 
-        async def one(member: tuple[int, SigningKey], entry: PoolEntry) -> Submission:
+        async def one(member: tuple[int, SigningKey], entry: PoolEntry) -> None:
             async with gate:
-                return await self._submit(bus, gateway, event, member, entry)
+                try:
+                    self.submissions.append(await self._submit(bus, gateway, event, member, entry))
+                except (StorageError, BusError) as e:
+                    self.errors.append(SubmitError(event.round, member[0], f"{type(e).__name__}: {e}"))
 
         self.on_status(f"round {event.round}: submitting {len(batch)} transactions")
-        done = await asyncio.gather(*(one(m, e) for m, e in zip(self.players, batch, strict=True)))
-        self.submissions.extend(done)
-        self.on_status(f"round {event.round}: {len(done)} submitted; waiting for its block")
+        await asyncio.gather(*(one(m, e) for m, e in zip(self.players, batch, strict=True)))
+        failed = sum(1 for e in self.errors if e.round == event.round)
+        self.on_status(f"round {event.round}: {len(batch) - failed} submitted, {failed} failed; waiting for its block")
 
-    async def _submit(self, bus: JetStreamBus, gateway: GatewayClient, event: RoundOpen,
+    async def _submit(self, bus: Bus, gateway: GatewayClient, event: RoundOpen,
                       member: tuple[int, SigningKey], entry: PoolEntry) -> Submission:
         index, key = member
         started = time.time()

@@ -127,8 +127,9 @@ def build(run: RunRecord, *, config: dict[str, Any], quorum: int, db: DbFacts | 
     report = {
         "config": config,
         "duration_s": _r(run.finished - run.started),
-        "transactions": accounting.to_dict() | {"dropped_as_duplicate_on_publish":
-                                                sum(not s.stored_new for s in run.submissions)},
+        "transactions": accounting.to_dict() | {
+            "dropped_as_duplicate_on_publish": sum(not s.stored_new for s in run.submissions),
+            "submit_errors": len(run.errors), "submit_error_samples": [dataclasses.asdict(e) for e in run.errors[:5]]},
         "throughput": throughput(run, times, accounting.included + accounting.rejected),
         "rounds": round_rows(run, times, db),
         "verification": verification(db, metrics),

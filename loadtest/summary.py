@@ -16,7 +16,8 @@ def headline(report: dict[str, Any]) -> list[str]:
     check = report["verification"].get("proof_check_s_from_buckets", {})
     return [
         f"transactions: {t['submitted']} submitted, {t['included']} included, {t['rejected']} rejected "
-        f"{t['rejected_by_reason'] or ''}, lost {t['lost']}, duplicated {t['duplicated']}, misplaced {t['misplaced']}",
+        f"{t['rejected_by_reason'] or ''}, lost {t['lost']}, duplicated {t['duplicated']}, misplaced {t['misplaced']}"
+        f"; {t.get('submit_errors', 0)} could not be submitted",
         f"throughput (tx/s): ingested {_fmt(tp['ingested_tx_per_s'])}, verified {_fmt(tp['verified_tx_per_s'])}, "
         f"finalized end to end {_fmt(tp['finalized_tx_per_s'])}",
         f"verification per verdict (s): p50 {_fmt(v['p50'])}, p95 {_fmt(v['p95'])}, p99 {_fmt(v['p99'])} "
