@@ -23,6 +23,7 @@ from zkpot.perf import graph
 from zkpot.perf.build import FastCircuit
 from zkpot.perf.spec import check_in_range
 from zkpot.zk import data as zdata
+from zkpot.zk.circuit import CircuitError
 from zkpot.zk.commitment import witness_commitment
 from zkpot.zk.model import check_weights
 from zkpot.zk.prover import felt_to_int
@@ -140,12 +141,15 @@ def prove_chunk(job: tuple[FastCircuit, int, Path, Path]) -> ChunkProof:
     circuit, i, compiled, work = job
     witness_path, proof_path = work / f"witness-{i}.json", work / f"proof-{i}.json"
     t = time.perf_counter()
-    ezkl.gen_witness(str(circuit.input_json(i)), str(compiled), str(witness_path), vk_path=str(circuit.vk(i)),
-                     srs_path=str(circuit.srs))
-    witness = json.loads(witness_path.read_text())
-    witness_s = time.perf_counter() - t
-    t = time.perf_counter()
-    ezkl.prove(str(witness_path), str(compiled), str(circuit.pk(i)), str(proof_path), srs_path=str(circuit.srs))
+    try:
+        ezkl.gen_witness(str(circuit.input_json(i)), str(compiled), str(witness_path), vk_path=str(circuit.vk(i)),
+                         srs_path=str(circuit.srs))
+        witness = json.loads(witness_path.read_text())
+        witness_s = time.perf_counter() - t
+        t = time.perf_counter()
+        ezkl.prove(str(witness_path), str(compiled), str(circuit.pk(i)), str(proof_path), srs_path=str(circuit.srs))
+    except RuntimeError as e:  # ezkl reports every failure this way; the range pre-check should have caught it
+        raise CircuitError(f"chunk {i} could not be proved: {str(e).splitlines()[0]}") from e
     prove_s = time.perf_counter() - t
     return ChunkProof(
         index=i,
