@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-LEVER_COLUMNS = (("lever", "lever"), ("logrows", "logrows"), ("setup_s", "setup s"), ("prove_s", "prove s"),
-                 ("prove_cpu_s", "prove CPU s"), ("peak_rss_mb", "peak RSS MB"), ("verify_s", "verify s"),
-                 ("proof_bytes", "proof bytes"), ("counts_equal", "proven = float"))
+LEVER_COLUMNS = (("lever", "lever"), ("scales", "scales in/param"), ("logrows", "logrows"), ("setup_s", "setup s"),
+                 ("pk_mb", "pk MB"), ("prove_s", "prove s"), ("prove_cpu_s", "prove CPU s"),
+                 ("peak_rss_mb", "peak RSS MB"), ("verify_s", "verify s"), ("proof_bytes", "proof bytes"),
+                 ("counts_equal", "proven = float"))
 
 
 def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]] = LEVER_COLUMNS) -> str:
@@ -27,6 +28,8 @@ def _cell(value: Any) -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "**no**"
+    if isinstance(value, list):
+        return "/".join(str(v) for v in value)
     if isinstance(value, float):
         return f"{value:.3g}" if value < 1 else f"{value:.1f}"
     return str(value)

@@ -15,7 +15,7 @@ from zkpot.zk.artifacts import json_sha256
 from zkpot.zk.circuit import EZKL_VERSION
 from zkpot.zk.model import Arch, check_weights
 
-GRAPH_VERSION = "fast-accuracy/1"
+GRAPH_VERSION = "fast-accuracy/1"  # bump when perf/graph.py changes the exported graph: it names the cache
 # Headroom kept below the decomposition range: quantized values differ from the float ones by a little.
 RANGE_HEADROOM = 0.9
 MAX_ABS_WEIGHT = 2.0**20

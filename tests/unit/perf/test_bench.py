@@ -93,6 +93,6 @@ def test_markdown_table_shows_figures_and_refusals() -> None:
     table = markdown_table([{"lever": "a", "logrows": 15, "prove_s": 12.345, "verify_s": 0.0512,
                              "counts_equal": False}, {"lever": "b", "error": "out of range"}])
     lines = table.splitlines()
-    assert lines[0].startswith("| lever | logrows |") and len(lines) == 4
-    assert "| a | 15 | – | 12.3 |" in lines[2] and "0.0512" in lines[2] and "**no**" in lines[2]
+    assert lines[0].startswith("| lever | scales in/param | logrows |") and len(lines) == 4
+    assert "| a | – | 15 | – | – | 12.3 |" in lines[2] and "0.0512" in lines[2] and "**no**" in lines[2]
     assert lines[3].startswith("| b | refused: out of range |")
