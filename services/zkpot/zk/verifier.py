@@ -39,8 +39,9 @@ class ProofVerifier:
             raise ProofRejected(Reason.TEST_SET_MISMATCH, f"proof has {len(instances)} public instances, this "
                                 f"circuit ({self.circuit.spec.samples} samples) has {expected}")
         self._verify(proof)
-        inputs = instances[: self._n_inputs]
-        hashed = instances[self._n_inputs : self._n_inputs + self._n_hashed]
+        # ezkl lays the instances out as: Poseidon hash of the params (hashed only), inputs, output
+        hashed = instances[: self._n_hashed]
+        inputs = instances[self._n_hashed : self._n_hashed + self._n_inputs]
         try:
             commitment = proof_commitment(self.circuit.layout, doc["proof"], hashed)
         except (TypeError, ValueError) as e:
