@@ -181,6 +181,7 @@ def ladder(samples: int, names: list[str] | None = None, *, progress: Progress =
     def measure(config: single.SingleConfig) -> dict[str, Any]:
         progress(f"{config.name}: setup and proof over {samples} samples")
         figures = measure_single(config, arch, samples, weights)
-        return dict(figures, counts_equal=figures["correct"] == float_correct)
+        counts = figures["correct"] == float_correct if figures["correct"] >= 0 else None  # None: no count
+        return dict(figures, counts_equal=counts)
 
     return levers.run_levers(names or [c.name for c in levers.LADDER], samples, measure)
