@@ -179,10 +179,10 @@ def _setup_chunk(c: FastCircuit, index: int, start: int, stop: int) -> dict[str,
     write_json(c.input_json(index), graph.graph_input(data))
     compiled = c.size_dir(stop - start) / "reference.compiled"
     # fixed inputs: setup takes their values from a witness (made before any vk exists, so without commitments)
-    ezkl.gen_witness(str(c.input_json(index)), str(compiled), str(d / "fixed.json"))
+    ezkl.gen_witness(str(c.input_json(index)), str(compiled), str(d / "fixed.json"), vk_path=None, srs_path=None)
     t = time.perf_counter()
     ezkl.setup(str(compiled), str(c.vk(index)), str(c.pk(index)), srs_path=str(c.srs),
-               witness_path=str(d / "fixed.json"))
+               witness_path=str(d / "fixed.json"), disable_selector_compression=False)
     setup_s = time.perf_counter() - t
     (d / "fixed.json").unlink()
     return {"index": index, "start": start, "stop": stop, "test_set_sha256": data.content_hash(),

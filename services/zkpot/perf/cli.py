@@ -102,10 +102,9 @@ def cmd_levers(args: argparse.Namespace) -> int:
     from zkpot.perf import levers
     from zkpot.perf.bench import ladder
 
+    names: list[str] | None = [n.strip() for n in args.only.split(";") if n.strip()] or None
     if args.only == "variants":
         names = [c.name for c in levers.VARIANTS]
-    else:
-        names = [n.strip() for n in args.only.split(";") if n.strip()] or None
     unknown = [n for n in names or [] if n not in levers.ALL]
     if unknown:
         raise InputError(f"unknown lever {unknown[0]!r}; known: {'; '.join(levers.ALL)}")

@@ -90,7 +90,7 @@ def _build_into(s: Single, root: Path) -> None:
     fixed = None
     if s.config.args().get("input_visibility") == "fixed":  # setup reads fixed inputs from a witness
         fixed = s.root / "fixed.json"
-        ezkl.gen_witness(str(s.input_json), str(compiled), str(fixed))
+        ezkl.gen_witness(str(s.input_json), str(compiled), str(fixed), vk_path=None, srs_path=None)
     t = time.perf_counter()
     ezkl.setup(str(compiled), str(s.vk), str(s.pk), srs_path=str(s.srs), witness_path=str(fixed) if fixed else None,
                disable_selector_compression=not s.config.compress_selectors)
@@ -130,10 +130,13 @@ def _settings(s: Single) -> float:
     onnx_path, t = str(s.root / "reference.onnx"), time.perf_counter()
     ezkl.gen_settings(onnx_path, str(s.settings), py_run_args=args)
     if s.config.calibrate:
-        ezkl.calibrate_settings(str(s.input_json), onnx_path, str(s.settings), "resources")
+        # ezkl's defaults, spelled out: margin 2, every scale, rebase multipliers 1 and 10, no logrows cap
+        ezkl.calibrate_settings(str(s.input_json), onnx_path, str(s.settings), "resources", lookup_safety_margin=2.0,
+                                scales=None, scale_rebase_multiplier=[1, 10], max_logrows=None)
     elif "logrows" not in s.config.args():
         settings = json.loads(s.settings.read_text())
-        args.logrows = max(MIN_LOGROWS, math.ceil(math.log2(settings["num_rows"] + RESERVED_ROWS)))
+        rows = settings["num_rows"] + RESERVED_ROWS
+        args.logrows = max(MIN_LOGROWS, math.ceil(math.log2(rows)))  # type: ignore[attr-defined]  # not in the stub
         ezkl.gen_settings(onnx_path, str(s.settings), py_run_args=args)
     return round(time.perf_counter() - t, 3)
 
@@ -170,4 +173,4 @@ def verify(s: Single, proof: bytes) -> bool:
     with tempfile.NamedTemporaryFile(prefix="zkpot-single-proof-", suffix=".json") as f:
         f.write(proof)
         f.flush()
-        return bool(ezkl.verify(f.name, str(s.settings), str(s.vk), srs_path=str(s.srs)))
+        return bool(ezkl.verify(f.name, str(s.settings), str(s.vk), srs_path=str(s.srs), reduced_srs=False))
