@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--samples", default="16,32,64,128,270,540", help="comma-separated N values")
     s.add_argument("--out", type=Path, default=DEFAULT_PLOT, help=f"PNG to write (default {DEFAULT_PLOT})")
     s.add_argument("--json", action="store_true", help="the rows as one JSON array on stdout")
+    s.add_argument("--from-json", type=Path, help="redraw the plot from rows an earlier `--json` run printed")
     s.set_defaults(func=cmd_sweep)
     lv = bsub.add_parser("levers", help="the lever ladder: one change at a time from plain ezkl to the fast circuit")
     lv.add_argument("--samples", type=int, default=64)
@@ -79,12 +80,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise InputError(f"--samples must be comma-separated integers: {e}") from e
     _check(args, ns)
-    rows = sweep(ns, baseline_max=args.baseline_max_samples, per_chunk=args.per_chunk, workers=args.workers,
-                 progress=lambda text: err.print(f"· {text}"))
+    if args.from_json:
+        rows = _load_rows(args.from_json)
+    else:
+        rows = sweep(ns, baseline_max=args.baseline_max_samples, per_chunk=args.per_chunk, workers=args.workers,
+                     progress=lambda text: err.print(f"· {text}"))
     plot_sweep(rows, args.out)
     err.print(f"wrote {args.out}")
     _emit(args.json, rows)
     return 0
+
+
+def _load_rows(path: Path) -> list[dict[str, Any]]:
+    try:
+        rows = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read sweep rows from {path}: {e}") from e
+    if not (isinstance(rows, list) and all(isinstance(r, dict) and "samples" in r for r in rows)):
+        raise InputError(f"{path} is not a JSON array of sweep rows")
+    return rows
 
 
 def _emit(as_json: bool, doc: Any) -> None:

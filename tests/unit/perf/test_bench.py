@@ -96,3 +96,15 @@ def test_markdown_table_shows_figures_and_refusals() -> None:
     assert lines[0].startswith("| lever | scales in/param | logrows |") and len(lines) == 4
     assert "| a | – | 15 | – | – | 12.3 |" in lines[2] and "0.0512" in lines[2] and "**no**" in lines[2]
     assert lines[3].startswith("| b | refused: out of range |")
+
+
+def test_sweep_redraws_from_saved_rows_and_refuses_garbage(tmp_path: Path) -> None:
+    from zkpot.cli.main import main
+
+    rows = [{"samples": 16, "baseline": figures(16, 9.0, 1), "zkpot": figures(16, 1.0, 1), "float_correct": 1}]
+    saved, out = tmp_path / "rows.json", tmp_path / "plot.png"
+    saved.write_text(json.dumps(rows))
+    assert main(["bench", "sweep", "--from-json", str(saved), "--out", str(out), "--json"]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    saved.write_text('{"not": "rows"}')
+    assert main(["bench", "sweep", "--from-json", str(saved), "--out", str(out)]) == 2
