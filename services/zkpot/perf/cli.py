@@ -49,7 +49,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="run plain ezkl on at most this many samples; beyond, its time is extrapolated (labelled)")
     p.add_argument("--per-chunk", type=int, default=78, help="most samples per chunk proof of the fast pipeline "
                                                            "(78 fill 2^15 rows)")
-    p.add_argument("--workers", type=int, default=1, help="processes proving chunks in parallel")
+    p.add_argument("--workers", type=int, default=2,
+                   help="processes proving chunks in parallel, one ezkl thread each per core (default 2)")
 
 
 def _check(args: argparse.Namespace, ns: list[int]) -> None:

@@ -65,7 +65,7 @@ def test_sweep_plot_is_a_png(tmp_path: Path) -> None:
 def test_bench_subcommands_join_the_existing_bench_group() -> None:
     p = parser()
     args = p.parse_args(["bench", "compare", "--samples", "64", "--baseline-max-samples", "32", "--json"])
-    assert (args.samples, args.baseline_max_samples, args.json) == (64, 32, True)
+    assert (args.samples, args.baseline_max_samples, args.json, args.workers) == (64, 32, True, 2)
     assert p.parse_args(["bench", "prove"]).bench_cmd == "prove", "the lead's `bench prove` is still there"
     assert p.parse_args(["bench", "sweep"]).samples == "16,32,64,128,270,540"
 
