@@ -178,6 +178,8 @@ class Devnet:
                 terminate(p.popen, max(0.1, deadline - time.monotonic()))
         if self.pg is not None:
             self.pg.stop()
+            if not self.pg.base_dir.is_relative_to(self.root):  # the fallback under the temp directory
+                shutil.rmtree(self.pg.base_dir, ignore_errors=True)
         if self.nats is not None:
             self.nats.stop()
 

@@ -84,14 +84,15 @@ async def world(circuit: zcircuit.Circuit, tmp_path_factory: pytest.TempPathFact
     net = Devnet(DevnetConfig(root=tmp_path_factory.mktemp("devnet"), clients=HONEST, validators=4, rounds=3,
                               epochs=10, deadline_s=400, idle_clients=1), circuit)
     net.prepare()
-    net.start_servers()
-    net.start_services()
-    h = await Harness.connect(net)
-    w = World(net, h, net.keys, proof, weights_a, zmodel.init_weights(arch, 99))
+    h: Harness | None = None
     try:
-        yield w
+        net.start_servers()
+        net.start_services()
+        h = await Harness.connect(net)
+        yield World(net, h, net.keys, proof, weights_a, zmodel.init_weights(arch, 99))
     finally:
-        await h.close()
+        if h is not None:
+            await h.close()
         net.stop()
 
 

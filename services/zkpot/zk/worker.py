@@ -4,7 +4,10 @@ caller measure the prover's own peak memory."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 
@@ -28,8 +31,24 @@ def prove_job(job: tuple[Circuit, Mapping[str, np.ndarray]]) -> ProofResult:
 
 
 def proving_pool(workers: int = 1) -> ProcessPoolExecutor:
-    """A pool of spawned worker processes (never forked from a process that holds threads or an event loop)."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    """A pool of spawned worker processes (never forked from a process that holds threads or an event loop).
+
+    Each worker exits when the process that started it is gone, even if that one was SIGKILLed: an orphaned prover
+    would otherwise keep gigabytes of proving key in memory.
+    """
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+
+
+def die_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Pool initializer: a daemon thread that ends this worker once ``parent`` is no longer its parent."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def prove_in_subprocess(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> ProofResult:
