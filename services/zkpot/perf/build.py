@@ -95,7 +95,10 @@ def build(spec: FastCircuitSpec, *, srs_file: Path | None = None, self_test: boo
     root = cache_root() / "fast" / spec.key(file_sha256(srs))
     with _locked(root.with_suffix(".lock")):
         if not (root / "manifest.json").exists():
-            _build_into(spec, srs, srs_file is None, root, progress)
+            try:
+                _build_into(spec, srs, srs_file is None, root, progress)
+            finally:  # gone after a success (moved into place); a failure leaves no half-build
+                shutil.rmtree(root.with_name(root.name + f".tmp{os.getpid()}"), ignore_errors=True)
     circuit = load(root)
     if self_test and "self_test" not in circuit.manifest:
         _self_test(circuit, progress)

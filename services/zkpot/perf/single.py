@@ -71,7 +71,11 @@ def build(config: SingleConfig, arch: Arch, samples: int) -> Single:
     root = cache_root() / "single" / key
     with _locked(root.with_suffix(".lock")):
         if not (root / "manifest.json").exists():
-            _build_into(Single(config, arch, samples, root.with_name(root.name + f".tmp{os.getpid()}")), root)
+            work = root.with_name(root.name + f".tmp{os.getpid()}")
+            try:
+                _build_into(Single(config, arch, samples, work), root)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)  # gone after a success; a failure leaves no half-build
     return Single(config, arch, samples, root, json.loads((root / "manifest.json").read_text()))
 
 
