@@ -25,7 +25,7 @@ from zkpot.perf import graph
 from zkpot.perf.spec import FastCircuitSpec
 from zkpot.zk import data as zdata
 from zkpot.zk.artifacts import cache_root, file_sha256, json_sha256, write_json
-from zkpot.zk.circuit import _locked, dev_srs, reference_weights
+from zkpot.zk.circuit import locked, dev_srs, reference_weights
 from zkpot.zk.commitment import commitment_layout, witness_commitment
 from zkpot.zk.worker import peak_rss_mb
 
@@ -93,7 +93,7 @@ def build(spec: FastCircuitSpec, *, srs_file: Path | None = None, self_test: boo
         raise InputError(f"no such SRS file: {srs_file}")
     srs = srs_file.resolve() if srs_file else dev_srs(spec.logrows, progress)
     root = cache_root() / "fast" / spec.key(file_sha256(srs))
-    with _locked(root.with_suffix(".lock")):
+    with locked(root.with_suffix(".lock")):
         if not (root / "manifest.json").exists():
             try:
                 _build_into(spec, srs, srs_file is None, root, progress)

@@ -18,7 +18,7 @@ from zkpot.perf.build import FastCircuit
 from zkpot.perf.prove import BUNDLE_FORMAT
 from zkpot.zk.commitment import proof_commitment
 from zkpot.zk.prover import felt_to_int
-from zkpot.zk.verifier import _instances, _parse
+from zkpot.zk.verifier import proof_instances, parse_proof
 
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 
@@ -98,8 +98,8 @@ def decode_bundle(data: bytes, chunks: int) -> list[dict[str, Any]]:
 def _chunk_doc(index: int, chunk: Any) -> dict[str, Any]:
     """One chunk's ezkl proof document, checked as the plain verifier checks a proof file."""
     try:
-        doc = _parse(json.dumps(chunk).encode())
-        _instances(doc)
+        doc = parse_proof(json.dumps(chunk).encode())
+        proof_instances(doc)
     except ProofRejected as e:
         raise ProofRejected(e.reason, f"chunk {index}: {e.detail}") from e
     return doc

@@ -131,7 +131,7 @@ def build(spec: CircuitSpec, *, srs_file: Path | None = None, progress: Progress
     srs_sha = file_sha256(srs)
     key = json_sha256({"spec": spec.to_dict(), "settings": json_sha256(settings), "srs": srs_sha})[:24]
     root = cache_root() / "circuits" / key
-    with _locked(root.with_suffix(".lock")):
+    with locked(root.with_suffix(".lock")):
         if not (root / "manifest.json").exists():
             _build_into(spec, settings, srs, srs_file is None, root, progress)
     return load(root)
@@ -147,7 +147,7 @@ def load(root: Path) -> Circuit:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """Serialize builds of one circuit across processes (devnet services start together)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as f:
@@ -206,7 +206,7 @@ def dev_srs(logrows: int, progress: Progress = _quiet) -> Path:
     import ezkl
 
     path = cache_root() / "srs" / f"dev-k{logrows}.srs"
-    with _locked(path.with_suffix(".lock")):
+    with locked(path.with_suffix(".lock")):
         if not path.exists():
             progress(f"generating a DEVELOPMENT SRS (2^{logrows}, insecure: not from a ceremony)")
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")

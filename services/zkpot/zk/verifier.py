@@ -32,8 +32,8 @@ class ProofVerifier:
 
     def check(self, proof: bytes) -> ProofClaims:
         """Claims of a valid proof; ``ProofRejected`` with the reason code otherwise. CPU-bound: not on a loop."""
-        doc = _parse(proof)
-        instances = _instances(doc)
+        doc = parse_proof(proof)
+        instances = proof_instances(doc)
         expected = self._n_inputs + self._n_hashed + 1
         if len(instances) != expected:
             raise ProofRejected(Reason.TEST_SET_MISMATCH, f"proof has {len(instances)} public instances, this "
@@ -68,7 +68,7 @@ class ProofVerifier:
             raise ProofRejected(Reason.PROOF_INVALID, "the proof does not verify")
 
 
-def _parse(proof: bytes) -> dict[str, Any]:
+def parse_proof(proof: bytes) -> dict[str, Any]:
     if len(proof) > MAX_PROOF_BYTES:
         raise ProofRejected(Reason.MALFORMED, f"proof of {len(proof)} bytes exceeds {MAX_PROOF_BYTES}")
     try:
@@ -85,7 +85,7 @@ def _parse(proof: bytes) -> dict[str, Any]:
     return doc
 
 
-def _instances(doc: dict[str, Any]) -> list[str]:
+def proof_instances(doc: dict[str, Any]) -> list[str]:
     inst = doc.get("instances")
     if not (isinstance(inst, list) and len(inst) == 1 and isinstance(inst[0], list)):
         raise ProofRejected(Reason.MALFORMED, "proof JSON must carry one column of public instances")
