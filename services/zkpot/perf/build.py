@@ -25,7 +25,7 @@ from zkpot.perf import graph
 from zkpot.perf.spec import FastCircuitSpec
 from zkpot.zk import data as zdata
 from zkpot.zk.artifacts import cache_root, file_sha256, json_sha256, write_json
-from zkpot.zk.circuit import locked, dev_srs, reference_weights
+from zkpot.zk.circuit import dev_srs, locked, reference_weights
 from zkpot.zk.commitment import commitment_layout, witness_commitment
 from zkpot.zk.worker import peak_rss_mb
 

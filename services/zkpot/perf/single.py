@@ -26,7 +26,7 @@ from zkpot.perf import graph
 from zkpot.perf.build import MIN_LOGROWS, RESERVED_ROWS
 from zkpot.zk import data as zdata
 from zkpot.zk.artifacts import cache_root, json_sha256, write_json
-from zkpot.zk.circuit import EZKL_VERSION, CircuitSpec, locked, dev_srs, reference_weights, task_input
+from zkpot.zk.circuit import EZKL_VERSION, CircuitSpec, dev_srs, locked, reference_weights, task_input
 from zkpot.zk.model import Arch, check_weights, export_accuracy_onnx
 from zkpot.zk.prover import felt_to_int
 from zkpot.zk.worker import peak_rss_mb

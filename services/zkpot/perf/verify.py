@@ -18,7 +18,7 @@ from zkpot.perf.build import FastCircuit
 from zkpot.perf.prove import BUNDLE_FORMAT
 from zkpot.zk.commitment import proof_commitment
 from zkpot.zk.prover import felt_to_int
-from zkpot.zk.verifier import proof_instances, parse_proof
+from zkpot.zk.verifier import parse_proof, proof_instances
 
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 
