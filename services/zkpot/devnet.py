@@ -24,7 +24,7 @@ from zkpot.db.embedded import EmbeddedPostgres
 from zkpot.errors import InputError
 from zkpot.procs import terminate
 from zkpot.task import Keyring, RoundParams, make_genesis, write_genesis
-from zkpot.zk.circuit import Circuit
+from zkpot.zk.system import ProofSystem, as_system
 
 STOP_ORDER = ("trainer", "prover", "validator", "block-producer", "ipfs-gateway")
 
@@ -67,14 +67,14 @@ class Proc:
 class Devnet:
     """Start, watch and stop one local network."""
 
-    def __init__(self, config: DevnetConfig, circuit: Circuit) -> None:
-        self.config, self.circuit = config, circuit
+    def __init__(self, config: DevnetConfig, circuit: ProofSystem | Any) -> None:
+        self.config, self.circuit = config, as_system(circuit)
         self.root = config.root.resolve()
         self.nats: NatsServer | None = None
         self.pg: EmbeddedPostgres | None = None
         self.procs: list[Proc] = []
         self.keys = Keyring.generate(config.clients + config.idle_clients, config.validators)
-        self.genesis = make_genesis(circuit, self.keys.public(), RoundParams(round_deadline_s=config.deadline_s,
+        self.genesis = make_genesis(self.circuit, self.keys.public(), RoundParams(round_deadline_s=config.deadline_s,
                                                                             accuracy_floor_pct=20))
         self.nats_url = config.nats_url or ""
         self.database_url = config.database_url or ""

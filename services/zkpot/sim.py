@@ -32,10 +32,9 @@ from zkpot.roles import validator as rvalidator
 from zkpot.storage.cid import compute_cid
 from zkpot.task import Keyring, RoundParams, initial_model_bytes, make_genesis
 from zkpot.zk import data as zdata
-from zkpot.zk.circuit import Circuit
 from zkpot.zk.model import Weights, count_correct, weights_from_bytes, weights_to_bytes
-from zkpot.zk.prover import ProofResult, model_commitment
-from zkpot.zk.verifier import ProofVerifier
+from zkpot.zk.prover import ProofResult
+from zkpot.zk.system import ProofSystem, as_system
 from zkpot.zk.worker import prove_job, proving_pool
 
 
@@ -76,13 +75,13 @@ class RoundReport:
 class Simulation:
     """The parties of one task, in one process."""
 
-    def __init__(self, circuit: Circuit, config: SimConfig) -> None:
-        self.circuit, self.config = circuit, config
+    def __init__(self, circuit: ProofSystem | Any, config: SimConfig) -> None:
+        self.circuit, self.config = as_system(circuit), config
         self.keys = Keyring.generate(config.clients, config.validators)
-        self.genesis: Genesis = make_genesis(circuit, self.keys.public(), config.params)
-        self.arch = circuit.spec.arch
+        self.genesis: Genesis = make_genesis(self.circuit, self.keys.public(), config.params)
+        self.arch = self.circuit.arch
         self.blobs: dict[str, bytes] = {}
-        self.verifier = ProofVerifier(circuit)
+        self.verifier = self.circuit.checker()
         self.shards = zdata.partition(zdata.split()[0], config.clients, alpha=config.alpha)
         self.blocks: list[Block] = []
         self.used_commitments: set[str] = set()
@@ -151,13 +150,13 @@ class Simulation:
 
     def _produce(self, round_: int, txs: list[Any], attestations: dict[str, list[Attestation]]) -> Block:
         included, rejected = rproducer.split_attested(self.genesis, txs, attestations)
-        opened, dropped = rproducer.open_models(included, self._open, lambda w: model_commitment(self.circuit, w))
+        opened, dropped = rproducer.open_models(included, self._open, self.circuit.commitment)
         if not opened:
             raise RuntimeError(f"round {round_}: no verified model to aggregate")
         weights = rproducer.aggregate(self.genesis, opened)
         data = weights_to_bytes(weights)
         model = rproducer.GlobalModel(
-            cid=self.put(data), sha256=sha256_hex(data), commitment=model_commitment(self.circuit, weights),
+            cid=self.put(data), sha256=sha256_hex(data), commitment=self.circuit.commitment(weights),
             correct=count_correct(self.arch, weights, zdata.public_test_set(self.genesis.samples)))
         return rproducer.make_block(self.genesis, self.head, round_, [tx for tx, _ in opened],
                                     [*rejected, *dropped], model, self.keys.producer, int(time.time() * 1000))
@@ -189,6 +188,6 @@ class Simulation:
             prove_s=round(prove_s, 1), round_s=round(round_s, 1))
 
 
-def run(circuit: Circuit, config: SimConfig, on_round: Callable[[RoundReport], None]) -> list[RoundReport]:
+def run(circuit: ProofSystem | Any, config: SimConfig, on_round: Callable[[RoundReport], None]) -> list[RoundReport]:
     with proving_pool(1) as pool:
         return Simulation(circuit, config).run(pool, on_round)

@@ -18,12 +18,10 @@ from zkpot.domain import AGGREGATION_RULES, BoxKeyPair, Genesis, SigningKey, bft
 from zkpot.errors import InputError
 from zkpot.storage.cid import compute_cid
 from zkpot.zk import data as zdata
-from zkpot.zk.circuit import Circuit
 from zkpot.zk.model import Arch, init_weights, weights_to_bytes
+from zkpot.zk.system import ProofSystem, as_system
 
 INITIAL_MODEL_SEED = 1
-GENESIS_CIRCUIT_KEYS = ("name", "logrows", "settings_sha256", "compiled_sha256", "vk_sha256", "srs_sha256",
-                        "srs_kind", "commitment_layout", "instances_digest")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,33 +98,30 @@ def initial_model_bytes(arch: Arch) -> bytes:
     return weights_to_bytes(init_weights(arch, INITIAL_MODEL_SEED))
 
 
-def circuit_summary(circuit: Circuit) -> dict[str, Any]:
-    """The circuit facts genesis pins (no floats: they would make the genesis hash format-dependent)."""
-    return {k: circuit.manifest[k] for k in GENESIS_CIRCUIT_KEYS} | {"spec": circuit.manifest["spec"]}
-
-
-def make_genesis(circuit: Circuit, public: dict[str, Any], params: RoundParams = RoundParams(),
+def make_genesis(circuit: ProofSystem | Any, public: dict[str, Any], params: RoundParams = RoundParams(),
                  task_id: str = "digits-mlp", created_ms: int | None = None) -> Genesis:
-    """The genesis block of a task proven with ``circuit`` among the parties in ``public``."""
+    """The genesis block of a task proven with ``circuit`` (a proof system, or a circuit of either pipeline)
+    among the parties in ``public``."""
+    system = as_system(circuit)
     try:
         validators, clients = tuple(public["validators"]), tuple(public["clients"])
         producer, aggregator = public["producer"], public["aggregator_box_key"]
     except KeyError as e:
         raise InputError(f"public keys lack {e}") from e
-    samples = circuit.spec.samples
+    samples = system.samples
     quorum = params.quorum or bft_quorum(len(validators))
     if not 1 <= quorum <= len(validators):
         raise InputError(f"quorum {quorum} is impossible with {len(validators)} validators")
-    model = initial_model_bytes(circuit.spec.arch)
+    model = initial_model_bytes(system.arch)
     return Genesis(
         task_id=task_id,
         created_ms=created_ms if created_ms is not None else int(time.time() * 1000),
         dataset=zdata.DATASET_ID,
-        test_set_sha256=circuit.manifest["test_set_sha256"],
-        test_instances_digest=circuit.manifest["instances_digest"],
+        test_set_sha256=system.test_set_sha256,
+        test_instances_digest=system.instances_digest,
         samples=samples,
-        arch=circuit.spec.arch.to_dict(),
-        circuit=circuit_summary(circuit),
+        arch=system.arch.to_dict(),
+        circuit=system.summary(),
         validators=validators,
         producer=producer,
         aggregator_box_key=aggregator,
@@ -166,8 +161,10 @@ def read_genesis(path: Path) -> Genesis:
         raise InputError(f"{path} is not JSON: {e}") from e
 
 
-def check_circuit(genesis: Genesis, circuit: Circuit) -> list[str]:
+def check_circuit(genesis: Genesis, circuit: ProofSystem | Any) -> list[str]:
     """Differences between the circuit a node derived and the one genesis pins (empty: they agree)."""
-    ours = circuit_summary(circuit)
-    return [f"{k}: genesis {genesis.circuit.get(k)!r}, local {ours[k]!r}"
-            for k in GENESIS_CIRCUIT_KEYS if genesis.circuit.get(k) != ours[k]]
+    ours = as_system(circuit).summary()
+    theirs = dict(genesis.circuit)
+    theirs.setdefault("pipeline", "plain")  # genesis files written before pipelines were named
+    return [f"{k}: genesis {theirs.get(k)!r}, local {ours.get(k)!r}"
+            for k in sorted(set(ours) | set(theirs)) if theirs.get(k) != ours.get(k)]

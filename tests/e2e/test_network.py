@@ -26,10 +26,10 @@ from zkpot.domain import Block, BlockHeader, SigningKey, Transaction, merkle_roo
 from zkpot.roles.client import SealedModel, make_tx
 from zkpot.services.messages import Finalized, Proposal
 from zkpot.task import Keyring
-from zkpot.zk import circuit as zcircuit
 from zkpot.zk import data as zdata
 from zkpot.zk import model as zmodel
-from zkpot.zk.prover import ProofResult, prove
+from zkpot.zk import system as zsystem
+from zkpot.zk.prover import ProofResult
 
 from .support import Harness, counter, scrape
 
@@ -72,15 +72,16 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def circuit() -> zcircuit.Circuit:
-    return zcircuit.build(zcircuit.CircuitSpec())
+def circuit() -> zsystem.ProofSystem:
+    """The network's default proof system (what `make run` uses)."""
+    return zsystem.build(zsystem.DEFAULT_PIPELINE)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(circuit: zcircuit.Circuit, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    arch = circuit.spec.arch
+async def world(circuit: zsystem.ProofSystem, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    arch = circuit.arch
     weights_a = zmodel.train(arch, zmodel.init_weights(arch, 1), zdata.client_shard(3, 4), epochs=10, seed=7)
-    proof = prove(circuit, weights_a)
+    proof = circuit.prove(weights_a)
     net = Devnet(DevnetConfig(root=tmp_path_factory.mktemp("devnet"), clients=HONEST, validators=4, rounds=3,
                               epochs=10, deadline_s=400, idle_clients=1), circuit)
     net.prepare()
@@ -97,10 +98,16 @@ async def world(circuit: zcircuit.Circuit, tmp_path_factory: pytest.TempPathFact
 
 
 def _tampered(proof: bytes) -> bytes:
-    doc = json.loads(proof)
+    """One byte of the (first) ezkl proof flipped, the JSON kept consistent: a plain proof or a chunk bundle."""
+    outer = json.loads(proof)
+    doc = outer["chunks"][0] if "chunks" in outer else outer
     doc["proof"][300] ^= 1
     doc["hex_proof"] = "0x" + bytes(doc["proof"]).hex()
-    return json.dumps(doc).encode()
+    return json.dumps(outer, separators=(",", ":")).encode()
+
+
+def _other_count(proof: ProofResult) -> int:
+    return proof.correct + 1 if proof.correct < proof.samples else proof.correct - 1
 
 
 def _block(payload: dict[str, Any]) -> Block:
@@ -112,7 +119,7 @@ async def test_round_one_survives_attacks_and_restarts(world: World) -> None:
     opened = await h.round_open(1, net)
     parent = opened["parent"]
     await h.submit(await world.tx("tampered_proof", 1, parent, proof=_tampered(world.proof.proof)))
-    await h.submit(await world.tx("claim_mismatch", 1, parent, correct=(world.proof.correct + 1) % 17))
+    await h.submit(await world.tx("claim_mismatch", 1, parent, correct=_other_count(world.proof)))
     forged = await world.tx("bad_signature", 1, parent)
     outsider = SigningKey.generate()
     forged = dataclasses.replace(forged, signature=outsider.sign(forged.signing_payload()))
@@ -210,15 +217,14 @@ def _forged(world: World, head: BlockHeader, *, leader: bool = False, model: tup
     header = dataclasses.replace(
         head, height=head.height + 1, round=head.round + 1, prev_hash=head.block_hash, timestamp_ms=int(time.time()),
         leader_client=world.attacker.public_hex if leader else "", leader_tx="ab" * 32 if leader else "",
-        leader_correct=16 if leader else 0, tx_root=merkle_root([]), accepted=0, rejected=0, model_cid=cid,
+        leader_correct=head.samples if leader else 0, tx_root=merkle_root([]), accepted=0, rejected=0, model_cid=cid,
         model_sha256=sha, global_correct=head.global_correct if model else correct)
     return Block.create(header, [], [], world.keys.producer)
 
 
 async def _garbage_model(world: World) -> tuple[str, str, int]:
     rng = random.Random(5)
-    arch = world.proof and zmodel.Arch()
-    weights = {k: v * 0 + rng.uniform(-3, 3) for k, v in zmodel.init_weights(arch, 5).items()}
+    weights = {k: v * 0 + rng.uniform(-3, 3) for k, v in zmodel.init_weights(zmodel.Arch(), 5).items()}
     data = zmodel.weights_to_bytes(weights)
     return await world.h.gateway.put("global", data), sha256_hex(data), 0
 
@@ -252,7 +258,7 @@ async def test_no_service_crashed_and_rejections_were_stored_and_counted(world: 
     assert counter(samples, "zkpot_blocks_finalized_total") == 3
 
 
-async def test_the_chain_audits_clean_and_a_forgery_fails(world: World, circuit: zcircuit.Circuit,
+async def test_the_chain_audits_clean_and_a_forgery_fails(world: World, circuit: zsystem.ProofSystem,
                                                           tmp_path: Path) -> None:
     finals = [Finalized.from_dict(p) for p in world.h.events.of("zkpot.block.finalized")]
     blobs: dict[str, bytes] = {}

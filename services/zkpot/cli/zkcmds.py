@@ -13,38 +13,47 @@ from zkpot.errors import InputError
 from zkpot.zk import circuit as zcircuit
 from zkpot.zk import data as zdata
 from zkpot.zk import model as zmodel
-from zkpot.zk import prover as zprover
-from zkpot.zk.verifier import ProofVerifier
+from zkpot.zk import system as zsystem
 
 
 def add_circuit_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--samples", type=int, default=zcircuit.DEFAULT_SAMPLES,
-                   help=f"public test samples per proof (default {zcircuit.DEFAULT_SAMPLES})")
+    p.add_argument("--pipeline", choices=zsystem.PIPELINES, default=zsystem.DEFAULT_PIPELINE,
+                   help="proof pipeline: fast (fixed test set, chunked; default) or plain (public instances)")
+    p.add_argument("--samples", type=int, help="public test samples per proof (default: fast "
+                   f"{zsystem.DEFAULT_SAMPLES['fast']}, plain {zsystem.DEFAULT_SAMPLES['plain']})")
     p.add_argument("--arch", default="mlp-64-32-10", help="model architecture (default mlp-64-32-10)")
     p.add_argument("--commitment", choices=zcircuit.COMMITMENTS, default="polycommit",
-                   help="how the weights are committed inside the proof (default polycommit)")
+                   help="plain pipeline: how the weights are committed inside the proof (default polycommit)")
     p.add_argument("--srs", type=Path, help="an operator-supplied (ceremony) SRS file; default: a development SRS "
                                              "generated on this machine")
     p.add_argument("--circuit", type=Path, help="use the circuit already set up in this folder (ignores the above)")
 
 
 def spec_from(args: argparse.Namespace) -> zcircuit.CircuitSpec:
-    return zcircuit.CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=args.samples, commitment=args.commitment)
+    samples = args.samples or zsystem.DEFAULT_SAMPLES["plain"]
+    return zcircuit.CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=samples, commitment=args.commitment)
 
 
-def load_circuit(args: argparse.Namespace) -> zcircuit.Circuit:
+def load_circuit(args: argparse.Namespace) -> zsystem.ProofSystem:
+    """The proof system the arguments name: a set-up folder (--circuit), else built or taken from the cache."""
     if args.circuit:
-        return zcircuit.load(args.circuit)
-    spec = spec_from(args)
-    with step(f"circuit {spec.arch.name}, {spec.samples} samples, {spec.commitment}") as update:
-        return zcircuit.build(spec, srs_file=args.srs, progress=update)
+        return zsystem.load(args.circuit)
+    if args.pipeline == "plain" or args.arch != "mlp-64-32-10" or args.commitment != "polycommit":
+        spec = spec_from(args)
+        with step(f"circuit {spec.arch.name}, {spec.samples} samples, {spec.commitment} (plain)") as update:
+            return zsystem.PlainSystem(zcircuit.build(spec, srs_file=args.srs, progress=update))
+    samples = args.samples or zsystem.DEFAULT_SAMPLES["fast"]
+    with step(f"circuit {samples} samples (fast pipeline)") as update:
+        return zsystem.build("fast", samples, srs_file=args.srs, progress=update)
 
 
 def cmd_circuit_build(args: argparse.Namespace) -> int:
     c = load_circuit(args)
     manifest = dict(c.manifest, artifacts=str(c.root))
     if args.freeze:
-        manifest["frozen"] = str(zcircuit.freeze(c))
+        if not isinstance(c, zsystem.PlainSystem):
+            raise InputError("--freeze applies to the plain pipeline (the fast one needs no calibration)")
+        manifest["frozen"] = str(zcircuit.freeze(c.circuit))
     print_json(manifest)
     return 0
 
@@ -67,9 +76,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_prove(args: argparse.Namespace) -> int:
     c = load_circuit(args)
-    weights = zmodel.load_weights(c.spec.arch, args.model)
-    with step(f"proving accuracy on {c.spec.samples} public samples"):
-        r = zprover.prove(c, weights)
+    weights = zmodel.load_weights(c.arch, args.model)
+    with step(f"proving accuracy on {c.samples} public samples"):
+        r = c.prove(weights)
     args.out.write_bytes(r.proof)
     out.print(f"wrote {args.out}: {r.correct}/{r.samples} correct, commitment {r.commitment[:16]}…, "
               f"prove {r.timings['prove_s']:.1f} s")
@@ -85,8 +94,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise InputError(f"{args.proof} is a directory, not a proof file") from e
     c = load_circuit(args)
     try:
-        claims = ProofVerifier(c).check(proof)
-        if claims.instances_digest != c.manifest["instances_digest"]:
+        claims = c.checker().check(proof)
+        if claims.instances_digest != c.instances_digest:
             raise ProofRejected(Reason.TEST_SET_MISMATCH, "the proof is not over this task's public test set")
     except ProofRejected as e:
         out.print(f"INVALID ({e.reason}): {e.detail or e}")
@@ -104,14 +113,16 @@ def cmd_circuit_setup(args: argparse.Namespace) -> int:
     from zkpot import task
 
     genesis = task.read_genesis(args.genesis) if args.genesis else None
-    spec = zcircuit.CircuitSpec.from_dict(genesis.circuit["spec"]) if genesis else spec_from(args)
-    with step(f"deriving circuit {spec.name} into {args.out}") as update:
-        built = zcircuit.build(spec, srs_file=args.srs, progress=update)
-        target = args.out / "circuit"
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(built.root, target)
-    circuit = zcircuit.load(target)
+    if genesis is not None:
+        with step(f"deriving the circuit genesis names into {args.out}") as update:
+            built = zsystem.from_genesis_circuit(genesis.circuit, srs_file=args.srs, progress=update)
+    else:
+        built = load_circuit(args)
+    target = args.out / "circuit"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(built.root, target)
+    circuit = zsystem.load(target)
     if genesis is None:
         if not args.keys:
             raise InputError("without --genesis, --keys public.json is needed to write a development genesis")

@@ -11,8 +11,8 @@ from zkpot.domain import BoxKeyPair, SigningKey
 from zkpot.metrics import Metrics
 from zkpot.services import deps as d
 from zkpot.services.runtime import Service, serve, setup_logging
-from zkpot.zk import circuit as zcircuit
 from zkpot.zk import data as zdata
+from zkpot.zk import system as zsystem
 
 
 async def build_trainer(s: Settings, m: Metrics) -> Service:
@@ -32,7 +32,7 @@ async def build_trainer(s: Settings, m: Metrics) -> Service:
 async def build_prover(s: Settings, m: Metrics) -> Service:
     from zkpot.services.prover import Prover
 
-    circuit = zcircuit.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    circuit = zsystem.load(s.path("ZKPOT_CIRCUIT_DIR"))
     deps = await d.connect(s, m)
     return Prover(deps, circuit, BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")),
                   s.int("ZKPOT_PROVER_WORKERS"))
@@ -40,25 +40,23 @@ async def build_prover(s: Settings, m: Metrics) -> Service:
 
 async def build_validator(s: Settings, m: Metrics) -> Service:
     from zkpot.services.validator import Validator
-    from zkpot.zk.verifier import ProofVerifier
-
-    circuit = zcircuit.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    circuit = zsystem.load(s.path("ZKPOT_CIRCUIT_DIR"))
     deps = await d.connect(s, m)
     _check_circuit(deps, circuit)
-    return Validator(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), ProofVerifier(circuit))
+    return Validator(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), circuit.checker())
 
 
 async def build_producer(s: Settings, m: Metrics) -> Service:
     from zkpot.services.producer import Producer
 
-    circuit = zcircuit.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    circuit = zsystem.load(s.path("ZKPOT_CIRCUIT_DIR"))
     deps = await d.connect(s, m)
     _check_circuit(deps, circuit)
     return Producer(deps, circuit, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
                     BoxKeyPair.from_hex(s.secret_hex("ZKPOT_AGGREGATOR_KEY_FILE")), s.int("ZKPOT_ROUNDS"))
 
 
-def _check_circuit(deps: d.Deps, circuit: zcircuit.Circuit) -> None:
+def _check_circuit(deps: d.Deps, circuit: zsystem.ProofSystem) -> None:
     from zkpot.errors import InputError
     from zkpot.task import check_circuit
 

@@ -51,9 +51,8 @@ from zkpot.services.messages import Finalized, Proposal, RoundOpen
 from zkpot.storage.errors import StorageError
 from zkpot.task import initial_model_bytes
 from zkpot.zk import data as zdata
-from zkpot.zk.circuit import Circuit
 from zkpot.zk.model import Arch, Weights, count_correct, weights_from_bytes, weights_to_bytes
-from zkpot.zk.prover import model_commitment
+from zkpot.zk.system import ProofSystem
 from zkpot.zk.worker import proving_pool
 
 log = logging.getLogger("zkpot.producer")
@@ -61,12 +60,13 @@ MAX_MODEL_BYTES = 16 * 1024 * 1024
 POLL_S = 1.0
 
 
-def _commit(job: tuple[Circuit, Weights]) -> str:
-    return model_commitment(*job)
+def _commit(job: tuple[ProofSystem, Weights]) -> str:
+    system, weights = job
+    return system.commitment(weights)
 
 
 class Producer:
-    def __init__(self, deps: Deps, circuit: Circuit, key: SigningKey, aggregator: BoxKeyPair, rounds: int) -> None:
+    def __init__(self, deps: Deps, circuit: ProofSystem, key: SigningKey, aggregator: BoxKeyPair, rounds: int) -> None:
         genesis: Genesis = deps.genesis  # type: ignore[assignment]
         if key.public_hex != genesis.producer or aggregator.public_hex != genesis.aggregator_box_key:
             raise InputError("the producer or aggregator key does not match genesis")

@@ -24,9 +24,9 @@ from zkpot.gateway.wire import BlobKind
 from zkpot.services.deps import Deps
 from zkpot.services.messages import ProofDone, ProveJob
 from zkpot.storage.errors import StorageError, StorageUnavailable
-from zkpot.zk.circuit import Circuit
 from zkpot.zk.model import weights_from_bytes
 from zkpot.zk.prover import ProofResult
+from zkpot.zk.system import ProofSystem
 from zkpot.zk.worker import prove_job, proving_pool
 
 log = logging.getLogger("zkpot.prover")
@@ -35,7 +35,7 @@ ACK_WAIT_S = 60.0
 
 
 class Prover:
-    def __init__(self, deps: Deps, circuit: Circuit, key: BoxKeyPair, workers: int) -> None:
+    def __init__(self, deps: Deps, circuit: ProofSystem, key: BoxKeyPair, workers: int) -> None:
         self.deps, self.circuit, self.key = deps, circuit, key
         self.repo = ProverRepo(deps.engine)
         self.metrics = deps.metrics
@@ -104,7 +104,7 @@ class Prover:
             await self.repo.fail(job.job_id, str(e))
             raise MalformedMessage(f"job {job.job_id}: weights blob unavailable: {e}") from e
         try:
-            return weights_from_bytes(self.circuit.spec.arch, open_sealed(sealed, self.key))
+            return weights_from_bytes(self.circuit.arch, open_sealed(sealed, self.key))
         except (SealError, InputError) as e:
             await self.repo.fail(job.job_id, str(e))
             self.metrics["zkpot_prove_jobs"].labels("failed").inc()

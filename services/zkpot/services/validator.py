@@ -22,6 +22,7 @@ from zkpot.domain import (
     BlockHeader,
     Genesis,
     MalformedMessage,
+    ProofChecker,
     Reason,
     RoundView,
     SigningKey,
@@ -34,7 +35,7 @@ from zkpot.roles import validator as rvalidator
 from zkpot.services.deps import Deps
 from zkpot.services.messages import Finalized, Proposal
 from zkpot.storage.errors import BlobNotFound, StorageError, StorageUnavailable
-from zkpot.zk.verifier import MAX_PROOF_BYTES, ProofVerifier
+from zkpot.zk.verifier import MAX_PROOF_BYTES
 
 log = logging.getLogger("zkpot.validator")
 MAX_MODEL_BYTES = 16 * 1024 * 1024
@@ -43,7 +44,7 @@ MAX_MODEL_BYTES = 16 * 1024 * 1024
 class TimedChecker:
     """The proof checker, timing each verification into the verify-latency histogram."""
 
-    def __init__(self, verifier: ProofVerifier, metrics: Any) -> None:
+    def __init__(self, verifier: ProofChecker, metrics: Any) -> None:
         self.verifier, self.metrics = verifier, metrics
 
     def check(self, proof: bytes) -> Any:
@@ -55,7 +56,7 @@ class TimedChecker:
 
 
 class Validator:
-    def __init__(self, deps: Deps, key: SigningKey, verifier: ProofVerifier) -> None:
+    def __init__(self, deps: Deps, key: SigningKey, verifier: ProofChecker) -> None:
         genesis: Genesis = deps.genesis  # type: ignore[assignment]
         if key.public_hex not in genesis.validators:
             raise MalformedMessage("this validator's key is not in the genesis validator set")

@@ -10,11 +10,11 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 
-from zkpot.zk.circuit import Circuit
-from zkpot.zk.prover import ProofResult, prove
+from zkpot.zk.prover import ProofResult
 
 
 def peak_rss_mb() -> float:
@@ -22,10 +22,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def prove_job(job: tuple[Circuit, Mapping[str, np.ndarray]]) -> ProofResult:
-    """One proof, for ``ProcessPoolExecutor.map``; the worker's peak RSS rides in the timings."""
+def prove_job(job: tuple[Any, Mapping[str, np.ndarray]]) -> ProofResult:
+    """One proof, for ``ProcessPoolExecutor.map``: ``job`` is (a proof system or circuit, weights); the worker's
+    peak RSS rides in the timings."""
+    from zkpot.zk.system import as_system
+
     circuit, weights = job
-    result = prove(circuit, weights)
+    result = as_system(circuit).prove(weights)
     result.timings["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return result
 
@@ -51,7 +54,7 @@ def die_with_parent(parent: int, every_s: float = 1.0) -> None:
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
-def prove_in_subprocess(circuit: Circuit, weights: Mapping[str, np.ndarray]) -> ProofResult:
+def prove_in_subprocess(circuit: Any, weights: Mapping[str, np.ndarray]) -> ProofResult:
     """Prove in a fresh process, so ``timings["peak_rss_mb"]`` is that proof's own peak."""
     with proving_pool(1) as pool:
         return pool.submit(prove_job, (circuit, dict(weights))).result()
