@@ -75,6 +75,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
+    zmodel.load_weights(zmodel.Arch.parse(args.arch), args.model)  # bad input fails before any circuit work
     c = load_circuit(args)
     weights = zmodel.load_weights(c.arch, args.model)
     with step(f"proving accuracy on {c.samples} public samples"):
@@ -88,6 +89,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
         proof = args.proof.read_bytes()
+        if not proof.strip():
+            raise InputError(f"{args.proof} is empty, not a proof")
     except FileNotFoundError as e:
         raise InputError(f"no such proof file: {args.proof}") from e
     except IsADirectoryError as e:
