@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from zkpot.cli.main import main
 
 pytestmark = pytest.mark.slow
