@@ -175,7 +175,7 @@ class Devnet:
                 p.popen.send_signal(signal.SIGTERM)  # the whole group at once, then wait for each
             deadline = time.monotonic() + timeout_s
             for p in group:
-                terminate(p.popen, max(0.1, deadline - time.monotonic()))
+                terminate(p.popen, max(0.1, deadline - time.monotonic()), signalled=True)
         if self.pg is not None:
             self.pg.stop()
             if not self.pg.base_dir.is_relative_to(self.root):  # the fallback under the temp directory

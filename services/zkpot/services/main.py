@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Awaitable, Callable
 
 from zkpot.config import Settings
@@ -91,4 +92,6 @@ async def _ready(svc: Service) -> Service:
 
 
 def run(service: str) -> int:
-    return asyncio.run(_serve(service))
+    code = asyncio.run(_serve(service))
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # shut down already: a late SIGTERM must not change the exit code
+    return code
