@@ -24,7 +24,7 @@ from typing import Any
 from zkpot.cli.ui import err, print_json
 from zkpot.errors import InputError, ZkpotError
 from zkpot.task import check_circuit
-from zkpot.zk import circuit as zcircuit
+from zkpot.zk import system as zsystem
 
 from loadtest import poolgen
 from loadtest.chart import write_chart
@@ -51,7 +51,9 @@ def run_parser() -> argparse.ArgumentParser:
     own = p.add_argument_group("own devnet (the default: every member is played by the load test)")
     own.add_argument("--validators", type=int, default=4)
     own.add_argument("--deadline", type=int, default=3600, help="round deadline in seconds")
-    own.add_argument("--samples", type=int, default=zcircuit.DEFAULT_SAMPLES, help="test samples in the circuit")
+    own.add_argument("--pipeline", choices=zsystem.PIPELINES, default=zsystem.DEFAULT_PIPELINE,
+                     help="proof pipeline of its devnet (the pool is per pipeline and circuit)")
+    own.add_argument("--samples", type=int, help="test samples in the circuit (default: the pipeline's)")
     own.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR / "devnet")
     net = p.add_argument_group("a running network instead")
     net.add_argument("--dir", type=Path, help="a devnet folder (`zkpot devnet up --detach --dir D`)")
@@ -63,7 +65,7 @@ def run_parser() -> argparse.ArgumentParser:
     net.add_argument("--database-url", default=os.environ.get("ZKPOT_DATABASE_URL"),
                      help="the network's PostgreSQL, read-only (default: $ZKPOT_DATABASE_URL)")
     net.add_argument("--metrics", action="append", default=[], metavar="NAME=URL", help="a service's /metrics")
-    net.add_argument("--circuit", type=Path, help="the circuit folder (default: the devnet's, else built)")
+    net.add_argument("--circuit", type=Path, help="the circuit folder (default: the devnet's, else --pipeline's)")
     _pool_args(p)
     return p
 
@@ -97,20 +99,26 @@ def cmd_pool(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m loadtest pool", description="generate the proof pool only")
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--samples", type=int, default=zcircuit.DEFAULT_SAMPLES)
-    p.add_argument("--circuit", type=Path)
+    add_system_args(p)
     args = p.parse_args(argv)
-    circuit = load_circuit(args.circuit, args.samples)
-    entries = poolgen.ensure(circuit, args.size, workers=args.workers)
-    print_json({"entries": len(entries), "circuit": circuit.manifest["name"],
+    system = load_system(args.circuit, args.pipeline, args.samples)
+    entries = poolgen.ensure(system, args.size, workers=args.workers)
+    print_json({"entries": len(entries), "pipeline": system.kind, "circuit": system.manifest["name"],
                 "prove_s": [e.prove_s for e in entries]})
     return 0
 
 
-def load_circuit(folder: Path | None, samples: int) -> zcircuit.Circuit:
+def add_system_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pipeline", choices=zsystem.PIPELINES, default=zsystem.DEFAULT_PIPELINE)
+    p.add_argument("--samples", type=int, help="test samples in the circuit (default: the pipeline's)")
+    p.add_argument("--circuit", type=Path, help="a built circuit folder instead (its pipeline is its own)")
+
+
+def load_system(folder: Path | None, pipeline: str, samples: int | None) -> zsystem.ProofSystem:
+    """The proof system of a circuit folder, else the one ``pipeline`` builds (cached after the first build)."""
     if folder is not None:
-        return zcircuit.load(folder)
-    return zcircuit.build(zcircuit.CircuitSpec(samples=samples))
+        return zsystem.load(folder)
+    return zsystem.build(pipeline, samples)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -121,10 +129,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if missing:
             raise InputError("with --nats-url, also give " + ", ".join("--" + m.replace("_", "-") for m in missing))
     logging.getLogger("zkpot.bus").setLevel(logging.ERROR)  # our own connection's reconnects are not news
-    circuit = load_circuit(args.circuit or _devnet_circuit(args.dir), args.samples)
-    pool = poolgen.ensure(circuit, args.pool_size or args.clients * args.rounds, workers=args.pool_workers)
-    with _target(args) as target:
-        problems = check_circuit(target.genesis, circuit)
+    system = load_system(args.circuit or _devnet_circuit(args.dir), args.pipeline, args.samples)
+    pool = poolgen.ensure(system, args.pool_size or args.clients * args.rounds, workers=args.pool_workers)
+    with _target(args, system) as target:
+        problems = check_circuit(target.genesis, system)
         if problems:
             raise InputError("the pool's circuit is not the one genesis pins: " + "; ".join(problems))
         report, times, verify_s = asyncio.run(measure(target, pool, args))
@@ -140,15 +148,15 @@ def _devnet_circuit(folder: Path | None) -> Path | None:
 
 
 @contextlib.contextmanager
-def _target(args: argparse.Namespace) -> Iterator[Target]:
+def _target(args: argparse.Namespace, system: zsystem.ProofSystem) -> Iterator[Target]:
     if args.dir:
         yield from_devnet(args.dir)
     elif args.nats_url:
         yield from_parts(args.nats_url, args.gateway_url, args.genesis, args.keys, first_client=args.first_client,
                          clients=args.clients, database_url=args.database_url, metrics=_metrics(args.metrics))
     else:
-        with own_devnet(args.workdir, clients=args.clients, validators=args.validators, rounds=args.rounds,
-                        deadline_s=args.deadline, samples=args.samples) as target:
+        with own_devnet(args.workdir, system, clients=args.clients, validators=args.validators, rounds=args.rounds,
+                        deadline_s=args.deadline) as target:
             yield target
 
 
@@ -175,6 +183,7 @@ async def measure(target: Target, pool: list[PoolEntry],
     db = await read_db(target.database_url, [s.tx_id for s in run.submissions], run.rounds) \
         if target.database_url else None
     config = {"clients": args.clients, "rounds": args.rounds, "validators": len(target.genesis.validators),
+              "pipeline": target.genesis.circuit.get("pipeline", "plain"), "samples": target.genesis.samples,
               "quorum": target.genesis.quorum, "target": target.label, "concurrency": args.concurrency,
               "cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
               "loadavg_after": [round(x, 2) for x in os.getloadavg()], "database": db is not None}

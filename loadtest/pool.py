@@ -1,12 +1,13 @@
 """The proof pool: distinct client models and their real proofs, generated once and cached by content hash.
 
-A proof depends only on the task's circuit (pk/vk, settings, SRS, public test set) and on the model's weights, never
-on the genesis keys, so one pool serves every fresh devnet proven with that circuit. A weight commitment may be used
-once per chain, so C clients x R rounds consume C*R distinct entries.
+A proof depends only on the task's proof system (pipeline, circuit artifacts, SRS, public test set) and on the
+model's weights, never on the genesis keys, so one pool serves every fresh devnet proven with that system. A weight
+commitment may be used once per chain, so C clients x R rounds consume C*R distinct entries.
 
 Layout: ``cache_root()/loadtest/<circuit key>/<entry key>/{meta.json, weights.npz, proof.json}``; the circuit key
-hashes the artifact hashes the proofs depend on, the entry key hashes the circuit key, the model recipe and the
-entry's index. Generation trains and proves in spawned worker processes, one generation at a time on a machine.
+hashes what genesis pins of the proof system (``ProofSystem.summary()``: the pipeline, its spec and artifact
+hashes), the entry key hashes the circuit key, the model recipe and the entry's index. Generation trains and proves
+in spawned worker processes, one generation at a time on a machine.
 """
 
 from __future__ import annotations
@@ -24,10 +25,7 @@ from typing import Any
 
 from zkpot.errors import InputError
 from zkpot.zk.artifacts import cache_root, json_sha256, write_json
-
-# The manifest facts a proof depends on (what genesis pins, plus the compiled reference circuit).
-CIRCUIT_FACTS = ("name", "logrows", "settings_sha256", "compiled_sha256", "vk_sha256", "srs_sha256",
-                 "test_set_sha256", "instances_digest")
+from zkpot.zk.system import ProofSystem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,13 +58,11 @@ class PoolEntry:
     prove_s: float
 
 
-def circuit_key(manifest: Mapping[str, Any]) -> str:
-    """Names the pool of one circuit: a hash of the artifact hashes and the spec the proofs depend on."""
-    try:
-        facts = {k: manifest[k] for k in CIRCUIT_FACTS} | {"spec": manifest["spec"]}
-    except KeyError as e:
-        raise InputError(f"the circuit manifest lacks {e}") from e
-    return json_sha256(facts)[:24]
+def circuit_key(summary: Mapping[str, Any]) -> str:
+    """Names the pool of one proof system from what genesis pins of it (``ProofSystem.summary()``)."""
+    if "pipeline" not in summary or "spec" not in summary:
+        raise InputError("a proof-system summary names its pipeline and spec")
+    return json_sha256(dict(summary))[:24]
 
 
 def entry_key(circuit: str, recipe: Recipe, index: int) -> str:
@@ -135,20 +131,19 @@ def generation_lock(root: Path | None = None, on_wait: Callable[[], None] | None
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def make_entry(job: tuple[Any, Recipe, int, Path]) -> float:
+def make_entry(job: tuple[ProofSystem, Recipe, int, Path]) -> float:
     """Train and prove entry ``index`` and store it (runs in a worker process); returns its prove time."""
     from zkpot.roles.client import local_update
     from zkpot.zk import data as zdata
     from zkpot.zk.model import init_weights, weights_to_bytes
-    from zkpot.zk.prover import prove
 
-    circuit, recipe, index, path = job
-    arch = circuit.spec.arch
+    system, recipe, index, path = job
+    arch = system.arch
     shard = zdata.client_shard(index % recipe.shards, recipe.shards)
     weights = local_update(arch, init_weights(arch, recipe.init_seed), shard, epochs=recipe.epochs,
                            seed=recipe.seed0 + index)
     t = time.perf_counter()
-    result = prove(circuit, weights)
+    result = system.prove(weights)
     prove_s = round(time.perf_counter() - t, 3)
     entry = PoolEntry(index, result.commitment, result.correct, result.samples, len(shard),
                       weights_to_bytes(weights), result.proof, prove_s)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from zkpot.cli.ui import err
-from zkpot.zk.circuit import Circuit
+from zkpot.zk.system import ProofSystem
 from zkpot.zk.worker import proving_pool
 
 from loadtest.pool import (
@@ -24,21 +24,21 @@ from loadtest.pool import (
 DEFAULT_RECIPE = Recipe()
 
 
-def missing(circuit: Circuit, recipe: Recipe, size: int, root: Path | None = None) -> list[int]:
-    key = circuit_key(circuit.manifest)
+def missing(system: ProofSystem, recipe: Recipe, size: int, root: Path | None = None) -> list[int]:
+    key = circuit_key(system.summary())
     return [i for i in range(size) if read_entry(entry_dir(key, recipe, i, root)) is None]
 
 
-def ensure(circuit: Circuit, size: int, *, workers: int = 1, recipe: Recipe = DEFAULT_RECIPE,
+def ensure(system: ProofSystem, size: int, *, workers: int = 1, recipe: Recipe = DEFAULT_RECIPE,
            root: Path | None = None) -> list[PoolEntry]:
     """Entries 0..size-1 of the circuit's pool, proving the ones not cached yet."""
-    todo = missing(circuit, recipe, size, root)
+    todo = missing(system, recipe, size, root)
     if todo:
         with generation_lock(root, lambda: err.print("another pool generation is running; waiting for it")):
-            todo = missing(circuit, recipe, size, root)  # the other generation may have made some
+            todo = missing(system, recipe, size, root)  # the other generation may have made some
             if todo:
-                _generate(circuit, recipe, todo, workers, root)
-    key = circuit_key(circuit.manifest)
+                _generate(system, recipe, todo, workers, root)
+    key = circuit_key(system.summary())
     entries = [read_entry(entry_dir(key, recipe, i, root)) for i in range(size)]
     ready = [e for e in entries if e is not None]
     if len(ready) != size:
@@ -47,13 +47,13 @@ def ensure(circuit: Circuit, size: int, *, workers: int = 1, recipe: Recipe = DE
     return ready
 
 
-def _generate(circuit: Circuit, recipe: Recipe, todo: list[int], workers: int, root: Path | None) -> None:
-    key = circuit_key(circuit.manifest)
+def _generate(system: ProofSystem, recipe: Recipe, todo: list[int], workers: int, root: Path | None) -> None:
+    key = circuit_key(system.summary())
     columns = (TextColumn("[bold]proving pool entries[/]"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=err) as progress, proving_pool(workers) as pool:
         task = progress.add_task("pool", total=len(todo), last="")
-        jobs = [pool.submit(make_entry, (circuit, recipe, i, entry_dir(key, recipe, i, root))) for i in todo]
+        jobs = [pool.submit(make_entry, (system, recipe, i, entry_dir(key, recipe, i, root))) for i in todo]
         for future in as_completed(jobs):
             prove_s = future.result()
             progress.update(task, advance=1, last=f"last proof {prove_s:.1f} s")

@@ -105,18 +105,16 @@ def from_parts(nats_url: str, gateway_url: str, genesis: Path, keys: Path, *, fi
 
 
 @contextlib.contextmanager
-def own_devnet(root: Path, *, clients: int, validators: int, rounds: int, deadline_s: int,
-               samples: int) -> Iterator[Target]:
-    """A fresh devnet whose members are all played by the load test (no trainer, no prover), stopped on exit."""
+def own_devnet(root: Path, system: Any, *, clients: int, validators: int, rounds: int,
+               deadline_s: int) -> Iterator[Target]:
+    """A fresh devnet proving with ``system`` whose members are all played by the load test (no trainer, no
+    prover), stopped on exit."""
     from zkpot.cli.ui import step
     from zkpot.devnet import Devnet, DevnetConfig
-    from zkpot.zk import circuit as zcircuit
 
-    with step("circuit (cached after the first build)") as update:
-        circuit = zcircuit.build(zcircuit.CircuitSpec(samples=samples), progress=update)
     config = DevnetConfig(root=root, clients=0, idle_clients=clients, validators=validators, provers=0,
                           rounds=rounds, deadline_s=deadline_s)
-    net = Devnet(config, circuit)
+    net = Devnet(config, system)
     net.prepare()
     try:
         with step(f"devnet: nats-server, PostgreSQL, gateway, producer, {validators} validators"):

@@ -1,8 +1,8 @@
 """`python -m loadtest verify`: proof-verification throughput with 1, 2, 4 ... workers.
 
-Each worker stands for one validator's verifier: a process that loads the verifying key once and checks the pool's
-proofs with the validator's own ``ProofVerifier`` (ezkl verify plus reading back the commitment, the count and the
-test-set digest). The same proofs are split among the workers; throughput = proofs / wall time.
+Each worker stands for one validator's verifier: a process that builds the proof system's checker once (what a
+validator runs: ezkl verify plus reading back the commitment, the count and the test-set binding) and checks the
+pool's proofs with it. The same proofs are split among the workers; throughput = proofs / wall time.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from zkpot.cli.ui import print_json, step
-from zkpot.zk import circuit as zcircuit
+from zkpot.zk.system import ProofSystem
 
 from loadtest import poolgen
 from loadtest.stats import percentile, summary
@@ -25,11 +24,9 @@ from loadtest.stats import percentile, summary
 _verifier: Any = None
 
 
-def _init(circuit: zcircuit.Circuit) -> None:
+def _init(system: ProofSystem) -> None:
     global _verifier
-    from zkpot.zk.verifier import ProofVerifier
-
-    _verifier = ProofVerifier(circuit)
+    _verifier = system.checker()
 
 
 def _check(proof: bytes) -> tuple[float, float]:
@@ -39,12 +36,12 @@ def _check(proof: bytes) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - cpu
 
 
-def measure(circuit: zcircuit.Circuit, proofs: Sequence[bytes], workers: int, repeat: int = 3) -> dict[str, Any]:
+def measure(system: ProofSystem, proofs: Sequence[bytes], workers: int, repeat: int = 3) -> dict[str, Any]:
     """Verify every proof ``repeat`` times over (after a warm-up); the median pass gives the throughput."""
     ctx = multiprocessing.get_context("spawn")
     walls: list[float] = []
     each: list[tuple[float, float]] = []
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(circuit,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(system,)) as pool:
         list(pool.map(_check, proofs[:workers]))  # warm-up: every worker has checked once
         for _ in range(repeat):
             t = time.perf_counter()
@@ -61,17 +58,16 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--proofs", type=int, default=30, help="distinct pool proofs to verify per measurement")
     p.add_argument("--repeat", type=int, default=3, help="passes over the proofs per worker count")
-    p.add_argument("--samples", type=int, default=zcircuit.DEFAULT_SAMPLES)
-    p.add_argument("--circuit", type=Path)
-    args = p.parse_args(list(argv))
-    from loadtest.cli import load_circuit
+    from loadtest.cli import add_system_args, load_system
 
-    circuit = load_circuit(args.circuit, args.samples)
-    proofs = [e.proof for e in poolgen.ensure(circuit, args.proofs)]
+    add_system_args(p)
+    args = p.parse_args(list(argv))
+    system = load_system(args.circuit, args.pipeline, args.samples)
+    proofs = [e.proof for e in poolgen.ensure(system, args.proofs)]
     results = []
     for w in args.workers:
         with step(f"verifying {len(proofs)} proofs with {w} worker(s)"):
-            results.append(measure(circuit, proofs, w, args.repeat))
+            results.append(measure(system, proofs, w, args.repeat))
     print_json({"cpus": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()],
-                "circuit": circuit.manifest["name"], "results": results})
+                "pipeline": system.kind, "circuit": system.manifest["name"], "results": results})
     return 0

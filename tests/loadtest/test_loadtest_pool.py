@@ -7,7 +7,6 @@ import pytest
 from zkpot.errors import InputError
 
 from loadtest.pool import (
-    CIRCUIT_FACTS,
     PoolEntry,
     Recipe,
     check_distinct,
@@ -19,24 +18,26 @@ from loadtest.pool import (
     write_entry,
 )
 
-MANIFEST = {k: f"{k}-value" for k in CIRCUIT_FACTS} | {"spec": {"samples": 16}, "timings": {"setup_s": 50.0}}
+SUMMARY = {"pipeline": "plain", "spec": {"samples": 16}, "vk_sha256": "ab" * 32, "srs_sha256": "cd" * 32,
+           "instances_digest": "ef" * 32, "logrows": 15}
 
 
 def entry(index: int, commitment: str = "") -> PoolEntry:
     return PoolEntry(index, commitment or f"c{index}", 12, 16, 125, b"npz-bytes", b'{"proof": []}', 21.5)
 
 
-def test_circuit_key_depends_on_every_fact_the_proofs_depend_on() -> None:
-    base = circuit_key(MANIFEST)
-    assert circuit_key(dict(reversed(MANIFEST.items()))) == base  # key order is irrelevant
-    assert circuit_key(MANIFEST | {"timings": {"setup_s": 99.0}}) == base  # timings are not a fact
-    for fact in (*CIRCUIT_FACTS, "spec"):
-        assert circuit_key(MANIFEST | {fact: "other"}) != base, fact
+def test_circuit_key_depends_on_everything_genesis_pins_of_the_proof_system() -> None:
+    base = circuit_key(SUMMARY)
+    assert circuit_key(dict(reversed(SUMMARY.items()))) == base  # key order is irrelevant
+    for fact in SUMMARY:
+        assert circuit_key(SUMMARY | {fact: "other"}) != base, fact
+    assert circuit_key(SUMMARY | {"chunks": [{"vk_sha256": "00"}]}) != base
 
 
-def test_circuit_key_refuses_a_manifest_without_a_fact() -> None:
-    with pytest.raises(InputError, match="vk_sha256"):
-        circuit_key({k: v for k, v in MANIFEST.items() if k != "vk_sha256"})
+def test_circuit_key_needs_the_pipeline_and_its_spec() -> None:
+    for missing in ("pipeline", "spec"):
+        with pytest.raises(InputError, match="pipeline and spec"):
+            circuit_key({k: v for k, v in SUMMARY.items() if k != missing})
 
 
 def test_entry_key_differs_by_circuit_recipe_and_index() -> None:

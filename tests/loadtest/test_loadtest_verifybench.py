@@ -1,7 +1,7 @@
 """The verification bench on real pooled proofs: every proof checked in every pass, by warm workers."""
 
 import pytest
-from zkpot.zk import circuit as zcircuit
+from zkpot.zk import system as zsystem
 
 from loadtest import poolgen
 from loadtest.verifybench import measure
@@ -9,10 +9,11 @@ from loadtest.verifybench import measure
 pytestmark = pytest.mark.slow
 
 
-def test_two_workers_check_every_proof_each_pass() -> None:
-    circuit = zcircuit.build(zcircuit.CircuitSpec())
-    proofs = [e.proof for e in poolgen.ensure(circuit, 3)]
-    result = measure(circuit, proofs, workers=2, repeat=2)
+@pytest.mark.parametrize("pipeline", zsystem.PIPELINES)
+def test_two_workers_check_every_proof_each_pass(pipeline: str) -> None:
+    system = zsystem.build(pipeline)
+    proofs = [e.proof for e in poolgen.ensure(system, 3)]
+    result = measure(system, proofs, workers=2, repeat=2)
     assert (result["workers"], result["proofs"], result["passes"]) == (2, 3, 2)
     assert result["check_s"]["n"] == result["check_cpu_s"]["n"] == 6
     assert result["proofs_per_s"] > 0 and len(result["passes_per_s"]) == 2
