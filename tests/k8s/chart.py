@@ -28,6 +28,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "dev": ("dev",),
     "kind": ("dev", "kind"),
     "minikube": ("dev", "minikube"),
+    "loadtest": ("dev", "kind", "loadtest"),
 }
 
 

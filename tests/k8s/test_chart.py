@@ -282,3 +282,27 @@ def test_public_json_must_match_the_network(extra: list[str], message: str) -> N
     public = ["--set-json", f"keys.publicJson={json.dumps(json.dumps(PUBLIC))}"]
     result = template(public + extra, check=False)
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_loadtest_job_runs_the_harness_with_flags_it_accepts() -> None:
+    """The Job's command line parses with loadtest's own parser, plays the members it mounts keys for, and its
+    environment is made of settings the code reads."""
+    from loadtest.cli import run_parser
+
+    [job] = [d for d in workloads(rendered("loadtest")[1]) if component(d) == "loadtest"]
+    [container] = pod_spec(job)["containers"]
+    assert container["command"] == ["python", "-m", "loadtest"]
+    args = run_parser().parse_args(container["args"])  # an unknown flag exits here, failing the test
+    assert (args.first_client, args.clients, args.rounds) == (3, 10, 3)
+    assert args.nats_url.startswith("nats://") and args.gateway_url.startswith("http://")
+    assert {"--genesis", "--keys", "--circuit", "--json"} <= set(container["args"])
+    [keys] = [v for v in pod_spec(job)["volumes"] if v["name"] == "keys"]
+    assert [i["key"] for i in keys["secret"]["items"]] == [f"client-{i}.key" for i in range(3, 13)]
+    assert set(service_env(job)[1]) <= config.ENV_NAMES
+    assert {d["metadata"]["name"] for d in rendered("loadtest")[1] if d["kind"] == "NetworkPolicy"
+            and component(d) == "loadtest"}, "the load test has its own NetworkPolicy"
+
+
+def test_loadtest_refuses_members_the_trainers_run() -> None:
+    result = template([*value_args("loadtest"), "--set", "loadtest.firstClient=1"], check=False)
+    assert result.returncode != 0 and "pick loadtest.firstClient past them" in result.stderr

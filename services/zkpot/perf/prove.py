@@ -119,14 +119,34 @@ def _compile(circuit: FastCircuit, weights: Mapping[str, np.ndarray], size: int,
     return compiled
 
 
+def schedule(chunks: int, workers: int, cores: int) -> list[tuple[int, int, int, int]]:
+    """How ``chunks`` chunk proofs run on ``workers`` processes: ``(first, stop, processes, threads)`` stages.
+
+    Full rounds first, ``workers`` processes with an equal share of the cores each; then the leftover chunks (fewer
+    than ``workers``), each process with a larger share, so no core idles while one worker proves a last chunk
+    alone. 7 chunks, 2 workers, 2 cores: 6 chunks on 2 one-thread processes, then 1 chunk on one two-thread process.
+    """
+    if workers <= 1 or chunks == 0:
+        return [(0, chunks, 1, 0)] if chunks else []
+    full = chunks - chunks % workers
+    stages = [(0, full, workers, max(1, cores // workers))] if full else []
+    if full < chunks:
+        rest = chunks - full
+        stages.append((full, chunks, rest, max(1, cores // rest)))
+    return stages
+
+
 def _run(jobs: list[tuple[FastCircuit, int, Path, Path]], workers: int) -> list[ChunkProof]:
-    if workers <= 1:
-        return [prove_chunk(job) for job in jobs]
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_set_threads,
-                             initargs=(threads,)) as pool:
-        return list(pool.map(prove_chunk, jobs))
+    results: list[ChunkProof] = []
+    for first, stop, processes, threads in schedule(len(jobs), workers, os.cpu_count() or 1):
+        if threads == 0:  # in this process, with its own thread setting
+            results += [prove_chunk(job) for job in jobs[first:stop]]
+            continue
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_set_threads,
+                                 initargs=(threads,)) as pool:
+            results += list(pool.map(prove_chunk, jobs[first:stop]))
+    return results
 
 
 def _set_threads(threads: int) -> None:
