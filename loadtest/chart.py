@@ -44,7 +44,7 @@ def _phases(ax: Any, rounds: list[dict[str, Any]]) -> None:
     verified = [r.get("verification_s") or 0.0 for r in rounds]
     ax.scatter(labels, verified, marker="_", s=900, color="black", zorder=3, label="last tx verified (quorum)")
     ax.set(title="Round latency by phase (producer's timings)", xlabel="round", ylabel="seconds")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, markerscale=0.3, loc="upper left", framealpha=0.9)
 
 
 def _timeline(ax: Any, times: Sequence[TxTimes]) -> None:
