@@ -59,6 +59,7 @@ ENV: tuple[Var, ...] = (
         ("prover", "validator", "block-producer"), None),
     # block-producer
     Var("ZKPOT_ROUNDS", "stop opening rounds after this many (0: run forever)", (), "0"),
+    Var("ZKPOT_AGGREGATION_WORKERS", "processes re-deriving the members' weight commitments in parallel", (), "2"),
     # ipfs-gateway
     Var("ZKPOT_IPFS_BACKEND", "blob store behind the gateway: 'kubo' (RPC API) or 'local' (embedded CAS)",
         ("ipfs-gateway",), None),

@@ -55,6 +55,7 @@ REFINED: dict[str, dict[str, Any]] = {
     "prover.cpu.*": QUANTITY,
     "prover.provingKeyGiB": POSITIVE,
     "prover.workers": {"type": "integer", "minimum": 1},
+    "blockProducer.aggregationWorkers": {"type": "integer", "minimum": 1},
     "trainer.epochs": {"type": "integer", "minimum": 1},
     "ipfsGateway.maxBlobBytes": {"type": "integer", "minimum": 1},
     "nats.max*Store": NATS_SIZE,

@@ -54,7 +54,8 @@ async def build_producer(s: Settings, m: Metrics) -> Service:
     deps = await d.connect(s, m)
     _check_circuit(deps, circuit)
     return Producer(deps, circuit, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
-                    BoxKeyPair.from_hex(s.secret_hex("ZKPOT_AGGREGATOR_KEY_FILE")), s.int("ZKPOT_ROUNDS"))
+                    BoxKeyPair.from_hex(s.secret_hex("ZKPOT_AGGREGATOR_KEY_FILE")), s.int("ZKPOT_ROUNDS"),
+                    workers=s.int("ZKPOT_AGGREGATION_WORKERS"))
 
 
 def _check_circuit(deps: d.Deps, circuit: zsystem.ProofSystem) -> None:

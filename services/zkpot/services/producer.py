@@ -58,6 +58,7 @@ from zkpot.zk.worker import proving_pool
 log = logging.getLogger("zkpot.producer")
 MAX_MODEL_BYTES = 16 * 1024 * 1024
 POLL_S = 1.0
+FETCH_CONCURRENCY = 16  # sealed models fetched from the gateway at once while building a block
 
 
 def _commit(job: tuple[ProofSystem, Weights]) -> str:
@@ -66,12 +67,16 @@ def _commit(job: tuple[ProofSystem, Weights]) -> str:
 
 
 class Producer:
-    def __init__(self, deps: Deps, circuit: ProofSystem, key: SigningKey, aggregator: BoxKeyPair, rounds: int) -> None:
+    def __init__(self, deps: Deps, circuit: ProofSystem, key: SigningKey, aggregator: BoxKeyPair, rounds: int,
+                 *, workers: int = 1) -> None:
         genesis: Genesis = deps.genesis  # type: ignore[assignment]
         if key.public_hex != genesis.producer or aggregator.public_hex != genesis.aggregator_box_key:
             raise InputError("the producer or aggregator key does not match genesis")
         self.deps, self.genesis, self.circuit = deps, genesis, circuit
         self.key, self.aggregator, self.rounds = key, aggregator, rounds
+        if workers < 1:
+            raise InputError(f"the producer needs at least 1 aggregation worker, not {workers}")
+        self.workers = workers
         self.arch = Arch(tuple(int(n) for n in genesis.arch["layers"]))
         self.repo = ProducerRepo(deps.engine)
         self.metrics = deps.metrics
@@ -84,7 +89,7 @@ class Producer:
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.pool = proving_pool(1)
+        self.pool = proving_pool(self.workers)
         await self._publish_initial_model()
         bus = self.deps.bus
         self._subs = [
@@ -212,8 +217,18 @@ class Producer:
     async def _build_block(self, event: RoundOpen, head: BlockHeader | None) -> Block:
         txs, atts = await self._round_txs(event)
         included, rejected = rproducer.split_attested(self.genesis, txs, atts)
-        loaded = {tx.tx_id: await self._open_model(tx) for tx in included}
-        commitments = {tx.tx_id: await self._commitment(w) for tx in included if (w := loaded[tx.tx_id])}
+        # Fetching and opening are I/O, re-deriving commitments CPU in ``workers`` processes: both run concurrently.
+        fetch = asyncio.Semaphore(FETCH_CONCURRENCY)
+
+        async def open_one(tx: Transaction) -> Weights | None:
+            async with fetch:
+                return await self._open_model(tx)
+
+        opened_weights = await asyncio.gather(*(open_one(tx) for tx in included))
+        loaded = {tx.tx_id: w for tx, w in zip(included, opened_weights, strict=True)}
+        todo = [(tx.tx_id, w) for tx in included if (w := loaded[tx.tx_id]) is not None]
+        derived = await asyncio.gather(*(self._commitment(w) for _, w in todo))
+        commitments = {tx_id: c for (tx_id, _), c in zip(todo, derived, strict=True)}
         opened, dropped = rproducer.open_models(included, lambda tx: loaded[tx.tx_id],
                                                 _lookup(commitments, loaded))
         if opened:
