@@ -31,6 +31,7 @@ from loadtest.chart import write_chart
 from loadtest.collect import read_db, scrape_all
 from loadtest.driver import DriveOptions, Driver
 from loadtest.pool import PoolEntry
+from loadtest.progress import status_sink
 from loadtest.report import build
 from loadtest.resources import Sampler
 from loadtest.summary import print_summary
@@ -177,7 +178,8 @@ async def measure(target: Target, pool: list[PoolEntry],
     load_before = os.getloadavg()
     sampler.start()
     with err.status("connecting") as status:
-        run = await Driver(target, pool, options, on_status=status.update).run()
+        sink = status_sink(status.update, err.print, terminal=err.is_terminal)
+        run = await Driver(target, pool, options, on_status=sink).run()
     await sampler.stop()
     metrics = await scrape_all(target.metrics)
     db = await read_db(target.database_url, [s.tx_id for s in run.submissions], run.rounds) \

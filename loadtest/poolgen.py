@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import as_completed
 from pathlib import Path
 
@@ -54,6 +55,12 @@ def _generate(system: ProofSystem, recipe: Recipe, todo: list[int], workers: int
     with Progress(*columns, console=err) as progress, proving_pool(workers) as pool:
         task = progress.add_task("pool", total=len(todo), last="")
         jobs = [pool.submit(make_entry, (system, recipe, i, entry_dir(key, recipe, i, root))) for i in todo]
-        for future in as_completed(jobs):
+        if not err.is_terminal:  # a log (a Kubernetes Job's): the bar draws nothing there, so a line per entry
+            err.print(f"proving {len(todo)} pool entries with {workers} worker(s)")
+        start = time.monotonic()
+        for done, future in enumerate(as_completed(jobs), 1):
             prove_s = future.result()
             progress.update(task, advance=1, last=f"last proof {prove_s:.1f} s")
+            if not err.is_terminal:
+                err.print(f"pool entry {done}/{len(todo)} proved in {prove_s:.1f} s "
+                          f"({time.monotonic() - start:.0f} s elapsed)")
