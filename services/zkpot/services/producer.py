@@ -217,7 +217,8 @@ class Producer:
     async def _build_block(self, event: RoundOpen, head: BlockHeader | None) -> Block:
         txs, atts = await self._round_txs(event)
         included, rejected = rproducer.split_attested(self.genesis, txs, atts)
-        # Fetching and opening are I/O, re-deriving commitments CPU in ``workers`` processes: both run concurrently.
+        # Fetch and open the models FETCH_CONCURRENCY at a time (I/O), then re-derive all their commitments at once
+        # in the ``workers`` processes (CPU).
         fetch = asyncio.Semaphore(FETCH_CONCURRENCY)
 
         async def open_one(tx: Transaction) -> Weights | None:
