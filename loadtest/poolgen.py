@@ -25,22 +25,19 @@ from loadtest.pool import (
 DEFAULT_RECIPE = Recipe()
 
 
-def missing(system: ProofSystem, recipe: Recipe, size: int, root: Path | None = None) -> list[int]:
-    key = circuit_key(system.summary())
-    return [i for i in range(size) if read_entry(entry_dir(key, recipe, i, root)) is None]
-
-
 def ensure(system: ProofSystem, size: int, *, workers: int = 1, recipe: Recipe = DEFAULT_RECIPE,
            root: Path | None = None) -> list[PoolEntry]:
-    """Entries 0..size-1 of the circuit's pool, proving the ones not cached yet."""
-    todo = missing(system, recipe, size, root)
-    if todo:
-        with generation_lock(root, lambda: err.print("another pool generation is running; waiting for it")):
-            todo = missing(system, recipe, size, root)  # the other generation may have made some
-            if todo:
-                _generate(system, recipe, todo, workers, root)
+    """Entries 0..size-1 of the circuit's pool, proving the ones not cached yet (each entry is read once)."""
     key = circuit_key(system.summary())
-    entries = [read_entry(entry_dir(key, recipe, i, root)) for i in range(size)]
+    entries = _read_missing([None] * size, key, recipe, root)
+    if any(e is None for e in entries):
+        with generation_lock(root, lambda: err.print("another pool generation is running; waiting for it")):
+            # the other generation may have made some while we waited
+            entries = _read_missing(entries, key, recipe, root)
+            todo = [i for i, e in enumerate(entries) if e is None]
+            if todo:
+                _generate(system, key, recipe, todo, workers, root)
+                entries = _read_missing(entries, key, recipe, root)
     ready = [e for e in entries if e is not None]
     if len(ready) != size:
         raise RuntimeError(f"the pool has {len(ready)} of {size} entries after generation")
@@ -48,8 +45,14 @@ def ensure(system: ProofSystem, size: int, *, workers: int = 1, recipe: Recipe =
     return ready
 
 
-def _generate(system: ProofSystem, recipe: Recipe, todo: list[int], workers: int, root: Path | None) -> None:
-    key = circuit_key(system.summary())
+def _read_missing(entries: list[PoolEntry | None], key: str, recipe: Recipe,
+                  root: Path | None) -> list[PoolEntry | None]:
+    """``entries`` with each missing one read from the cache (still None if it is not there)."""
+    return [e if e is not None else read_entry(entry_dir(key, recipe, i, root)) for i, e in enumerate(entries)]
+
+
+def _generate(system: ProofSystem, key: str, recipe: Recipe, todo: list[int], workers: int,
+              root: Path | None) -> None:
     columns = (TextColumn("[bold]proving pool entries[/]"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=err) as progress, proving_pool(workers) as pool:
