@@ -20,7 +20,7 @@ from zkpot.perf.build import build as build_fast
 from zkpot.perf.build import fit_logrows
 from zkpot.perf.measure import run_measured
 from zkpot.perf.prove import prove_accuracy
-from zkpot.perf.spec import FastCircuitSpec
+from zkpot.perf.spec import MAX_CHUNK_SAMPLES, FastCircuitSpec, chunks_for
 from zkpot.perf.verify import verify as verify_fast
 from zkpot.zk import data as zdata
 from zkpot.zk import model as zmodel
@@ -35,11 +35,6 @@ def _quiet(_: str) -> None:
 def trained_model(arch: zmodel.Arch, *, clients: int = 4, epochs: int = 30) -> zmodel.Weights:
     """Client 0's model trained on its shard, as `zkpot bench prove` trains it."""
     return zmodel.train(arch, zmodel.init_weights(arch, 1), zdata.client_shard(0, clients), epochs=epochs)
-
-
-def chunks_for(samples: int, per_chunk: int) -> int:
-    """How many chunks keep each at most ``per_chunk`` samples."""
-    return max(1, -(-samples // per_chunk))
 
 
 def fast_spec_for(samples: int, per_chunk: int, spec: FastCircuitSpec | None = None) -> FastCircuitSpec:
@@ -110,7 +105,7 @@ def measure_baseline(arch: zmodel.Arch, samples: int, weights: Mapping[str, np.n
     return measure_single(single.PLAIN, arch, samples, weights)
 
 
-def compare(samples: int, *, baseline_max: int = 64, per_chunk: int = 78, workers: int = 1,
+def compare(samples: int, *, baseline_max: int = 64, per_chunk: int = MAX_CHUNK_SAMPLES, workers: int = 1,
             spec: FastCircuitSpec | None = None, progress: Progress = _quiet) -> dict[str, Any]:
     """The figures `zkpot bench compare --json` prints (see the module docstring)."""
     fast_spec = fast_spec_for(samples, per_chunk, spec)
@@ -150,7 +145,7 @@ def summarize(samples: int, base: dict[str, Any], fast: dict[str, Any], float_co
     return doc
 
 
-def sweep(ns: list[int], *, baseline_max: int = 64, per_chunk: int = 78, workers: int = 1,
+def sweep(ns: list[int], *, baseline_max: int = 64, per_chunk: int = MAX_CHUNK_SAMPLES, workers: int = 1,
           progress: Progress = _quiet) -> list[dict[str, Any]]:
     """Both pipelines at each N (the baseline only up to ``baseline_max``), on one trained model."""
     arch = FastCircuitSpec().arch

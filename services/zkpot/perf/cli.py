@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from zkpot.errors import InputError
+from zkpot.perf.spec import MAX_CHUNK_SAMPLES
 
 DEFAULT_PLOT = Path("docs/img/prove_vs_n.png")
 
@@ -47,8 +48,8 @@ def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction: 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline-max-samples", type=int, default=64,
                    help="run plain ezkl on at most this many samples; beyond, its time is extrapolated (labelled)")
-    p.add_argument("--per-chunk", type=int, default=78, help="most samples per chunk proof of the fast pipeline "
-                                                           "(78 fill 2^15 rows)")
+    p.add_argument("--per-chunk", type=int, default=MAX_CHUNK_SAMPLES,
+                   help=f"most samples per chunk proof of the fast pipeline ({MAX_CHUNK_SAMPLES} fill 2^15 rows)")
     p.add_argument("--workers", type=int, default=2,
                    help="processes proving chunks in parallel, one ezkl thread each per core (default 2)")
 

@@ -17,8 +17,14 @@ from zkpot.zk.model import Arch, check_weights
 
 GRAPH_VERSION = "fast-accuracy/1"  # bump when perf/graph.py changes the exported graph: it names the cache
 # Headroom kept below the decomposition range: quantized values differ from the float ones by a little.
+MAX_CHUNK_SAMPLES = 78  # the most test samples one 2^15-row chunk circuit holds
 RANGE_HEADROOM = 0.9
 MAX_ABS_WEIGHT = 2.0**20
+
+
+def chunks_for(samples: int, per_chunk: int = MAX_CHUNK_SAMPLES) -> int:
+    """How many chunks keep each at most ``per_chunk`` samples."""
+    return max(1, -(-samples // per_chunk))
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class FastCircuitSpec:
 
     arch: Arch = field(default_factory=Arch)
     samples: int = zdata.TEST_SIZE
-    chunks: int = 7  # 77-78 samples each: the most a 2^15-row circuit holds
+    chunks: int = 7  # 77-78 samples each: MAX_CHUNK_SAMPLES at most
     logrows: int = 15
     input_scale: int = 4  # digits/16: every feature is exact at scale 4
     param_scale: int = 8

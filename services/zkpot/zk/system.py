@@ -28,7 +28,7 @@ from zkpot.zk.prover import ProofResult
 
 PIPELINES = ("fast", "plain")
 DEFAULT_PIPELINE = "fast"
-DEFAULT_SAMPLES = {"fast": 78, "plain": 16}  # fast: one 2^15-row chunk; plain: 2^15 rows too
+DEFAULT_SAMPLES = {"fast": 78, "plain": 16}  # fast: one 2^15-row chunk (perf.spec.MAX_CHUNK_SAMPLES); plain: 2^15 rows
 Weights = Mapping[str, np.ndarray]
 
 
@@ -174,10 +174,10 @@ def build(pipeline: str, samples: int | None = None, *, spec: Mapping[str, Any] 
 
 
 def fast_spec(samples: int) -> Any:
-    """The fast pipeline over ``samples``: as few 2^15-row chunks as hold them (78 samples each at most)."""
-    from zkpot.perf.spec import FastCircuitSpec
+    """The fast pipeline over ``samples``: as few 2^15-row chunks as hold them (MAX_CHUNK_SAMPLES each at most)."""
+    from zkpot.perf.spec import FastCircuitSpec, chunks_for
 
-    return FastCircuitSpec(samples=samples, chunks=max(1, -(-samples // 78)))
+    return FastCircuitSpec(samples=samples, chunks=chunks_for(samples))
 
 
 def from_genesis_circuit(circuit: Mapping[str, Any], *, srs_file: Path | None = None, progress: Any = None

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 from zkpot.cli.main import parser
-from zkpot.perf.bench import chunks_for, summarize
+from zkpot.perf.bench import summarize
 from zkpot.perf.levers import ALL, LADDER, run_levers
 from zkpot.perf.measure import run_measured
 from zkpot.perf.plot import plot_sweep
+from zkpot.perf.spec import chunks_for
 
 
 def figures(samples: int, prove_s: float, correct: int) -> dict[str, float | int]:
