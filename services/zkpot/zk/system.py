@@ -41,6 +41,12 @@ class ProofSystem(abc.ABC):
     arch: Arch
     samples: int
 
+    def __init__(self, circuit: Any) -> None:
+        """``circuit``: the pipeline's built circuit (``zk.circuit.Circuit`` or ``perf.build.FastCircuit``)."""
+        self.circuit = circuit
+        self.root, self.manifest = circuit.root, circuit.manifest
+        self.arch, self.samples = circuit.spec.arch, circuit.spec.samples
+
     @abc.abstractmethod
     def summary(self) -> dict[str, Any]:
         """What genesis pins: the pipeline, its spec and the hashes every node must reproduce (no floats)."""
@@ -74,11 +80,6 @@ class PlainSystem(ProofSystem):
     KEYS = ("name", "logrows", "settings_sha256", "compiled_sha256", "vk_sha256", "srs_sha256", "srs_kind",
             "commitment_layout", "instances_digest")
 
-    def __init__(self, circuit: Any) -> None:
-        self.circuit = circuit
-        self.root, self.manifest = circuit.root, circuit.manifest
-        self.arch, self.samples = circuit.spec.arch, circuit.spec.samples
-
     def summary(self) -> dict[str, Any]:
         return {"pipeline": self.kind, "spec": self.manifest["spec"]} | {k: self.manifest[k] for k in self.KEYS}
 
@@ -102,11 +103,6 @@ class FastSystem(ProofSystem):
     kind = "fast"
     KEYS = ("name", "logrows", "srs_sha256", "srs_kind", "commitment_layout", "instances_digest", "sizes")
     CHUNK_KEYS = ("index", "start", "stop", "test_set_sha256", "vk_sha256")
-
-    def __init__(self, circuit: Any) -> None:
-        self.circuit = circuit
-        self.root, self.manifest = circuit.root, circuit.manifest
-        self.arch, self.samples = circuit.spec.arch, circuit.spec.samples
 
     def summary(self) -> dict[str, Any]:
         chunks = [{k: c[k] for k in self.CHUNK_KEYS} for c in self.manifest["chunks"]]
