@@ -8,15 +8,14 @@ pool's proofs with it. The same proofs are split among the workers; throughput =
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from zkpot.cli.ui import print_json, step
 from zkpot.zk.system import ProofSystem
+from zkpot.zk.worker import proving_pool
 
 from loadtest import poolgen
 from loadtest.stats import percentile, summary
@@ -38,10 +37,9 @@ def _check(proof: bytes) -> tuple[float, float]:
 
 def measure(system: ProofSystem, proofs: Sequence[bytes], workers: int, repeat: int = 3) -> dict[str, Any]:
     """Verify every proof ``repeat`` times over (after a warm-up); the median pass gives the throughput."""
-    ctx = multiprocessing.get_context("spawn")
     walls: list[float] = []
     each: list[tuple[float, float]] = []
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(system,)) as pool:
+    with proving_pool(workers, _init, (system,)) as pool:
         list(pool.map(_check, proofs[:workers]))  # warm-up: every worker has checked once
         for _ in range(repeat):
             t = time.perf_counter()

@@ -3,13 +3,13 @@ worker processes it started (they are its children, so RUSAGE_CHILDREN covers th
 
 from __future__ import annotations
 
-import multiprocessing
 import resource
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from zkpot.zk.worker import proving_pool
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Measured:
 
 def run_measured(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Measured:
     """``fn(*args, **kwargs)`` in a spawned child process (never forked from one holding threads)."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with proving_pool(1) as pool:
         result: Measured = pool.submit(_measured, fn, *args, **kwargs).result()
     return result
 

@@ -7,12 +7,10 @@ CPU-heavy: call it from a worker process or thread, never an event loop.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import tempfile
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from zkpot.zk.circuit import CircuitError
 from zkpot.zk.commitment import witness_commitment
 from zkpot.zk.model import check_weights
 from zkpot.zk.prover import felt_to_int
-from zkpot.zk.worker import peak_rss_mb
+from zkpot.zk.worker import peak_rss_mb, proving_pool
 
 BUNDLE_FORMAT = "zkpot-chunked-proof/1"
 
@@ -142,9 +140,7 @@ def _run(jobs: list[tuple[FastCircuit, int, Path, Path]], workers: int) -> list[
         if threads == 0:  # in this process, with its own thread setting
             results += [prove_chunk(job) for job in jobs[first:stop]]
             continue
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_set_threads,
-                                 initargs=(threads,)) as pool:
+        with proving_pool(processes, _set_threads, (threads,)) as pool:
             results += list(pool.map(prove_chunk, jobs[first:stop]))
     return results
 

@@ -8,7 +8,7 @@ import os
 import resource
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -33,14 +33,22 @@ def prove_job(job: tuple[Any, Mapping[str, np.ndarray]]) -> ProofResult:
     return result
 
 
-def proving_pool(workers: int = 1) -> ProcessPoolExecutor:
+def proving_pool(workers: int = 1, initializer: Callable[..., None] | None = None,
+                 initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
     """A pool of spawned worker processes (never forked from a process that holds threads or an event loop).
 
     Each worker exits when the process that started it is gone, even if that one was SIGKILLed: an orphaned prover
-    would otherwise keep gigabytes of proving key in memory.
+    would otherwise keep gigabytes of proving key in memory. ``initializer(*initargs)`` (module level, picklable)
+    then runs in each worker, as ProcessPoolExecutor's own would.
     """
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+                               initializer=_init_worker, initargs=(os.getpid(), initializer, initargs))
+
+
+def _init_worker(parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def die_with_parent(parent: int, every_s: float = 1.0) -> None:
