@@ -258,7 +258,6 @@ def _manifest(spec: CircuitSpec, settings: dict[str, Any], work: Path, dev: bool
         "name": spec.name,
         "logrows": int(settings["run_args"]["logrows"]),
         "settings_sha256": json_sha256(settings),
-        "compiled_sha256": file_sha256(work / "reference.compiled"),
         "vk_sha256": file_sha256(work / "vk.key"),
         "srs_sha256": file_sha256(work / "kzg.srs"),
         "srs_kind": "development (generated on this machine, insecure)" if dev else "operator-supplied",
@@ -291,7 +290,7 @@ def freeze(circuit: Circuit) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(circuit.settings, out / "settings.json")
     write_json(out / "spec.json", circuit.spec.to_dict())
-    keep = ("name", "logrows", "settings_sha256", "compiled_sha256", "test_set_sha256", "instances_digest",
+    keep = ("name", "logrows", "settings_sha256", "test_set_sha256", "instances_digest",
             "commitment_layout", "pk_bytes")
     write_json(out / "manifest.json", {k: circuit.manifest[k] for k in keep})
     return out

@@ -77,7 +77,7 @@ class ProofSystem(abc.ABC):
 
 class PlainSystem(ProofSystem):
     kind = "plain"
-    KEYS = ("name", "logrows", "settings_sha256", "compiled_sha256", "vk_sha256", "srs_sha256", "srs_kind",
+    KEYS = ("name", "logrows", "settings_sha256", "vk_sha256", "srs_sha256", "srs_kind",
             "commitment_layout", "instances_digest")
 
     def summary(self) -> dict[str, Any]:
