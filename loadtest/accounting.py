@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from zkpot.services.messages import Finalized
+from zkpot.domain.events import Finalized
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,7 +24,8 @@ from typing import Any
 from zkpot.cli.ui import err, print_json
 from zkpot.errors import InputError, ZkpotError
 from zkpot.task import check_circuit
-from zkpot.zk import system as zsystem
+from zkpot.zk import registry
+from zkpot.zk.system import ProofSystem
 
 from loadtest import poolgen
 from loadtest.chart import write_chart
@@ -35,6 +36,7 @@ from loadtest.progress import status_sink
 from loadtest.report import build
 from loadtest.resources import Sampler
 from loadtest.summary import print_summary
+from loadtest.system import add_system_args, load_system
 from loadtest.target import Target, from_devnet, from_parts, own_devnet
 
 DEFAULT_WORKDIR = Path(".zkpot/loadtest")
@@ -52,7 +54,7 @@ def run_parser() -> argparse.ArgumentParser:
     own = p.add_argument_group("own devnet (the default: every member is played by the load test)")
     own.add_argument("--validators", type=int, default=4)
     own.add_argument("--deadline", type=int, default=3600, help="round deadline in seconds")
-    own.add_argument("--pipeline", choices=zsystem.PIPELINES, default=zsystem.DEFAULT_PIPELINE,
+    own.add_argument("--pipeline", choices=registry.PIPELINES, default=registry.DEFAULT_PIPELINE,
                      help="proof pipeline of its devnet (the pool is per pipeline and circuit)")
     own.add_argument("--samples", type=int, help="test samples in the circuit (default: the pipeline's)")
     own.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR / "devnet")
@@ -109,19 +111,6 @@ def cmd_pool(argv: Sequence[str]) -> int:
     return 0
 
 
-def add_system_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pipeline", choices=zsystem.PIPELINES, default=zsystem.DEFAULT_PIPELINE)
-    p.add_argument("--samples", type=int, help="test samples in the circuit (default: the pipeline's)")
-    p.add_argument("--circuit", type=Path, help="a built circuit folder instead (its pipeline is its own)")
-
-
-def load_system(folder: Path | None, pipeline: str, samples: int | None) -> zsystem.ProofSystem:
-    """The proof system of a circuit folder, else the one ``pipeline`` builds (cached after the first build)."""
-    if folder is not None:
-        return zsystem.load(folder)
-    return zsystem.build(pipeline, samples)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     if args.clients < 1 or args.rounds < 1:
         raise InputError("--clients and --rounds must be at least 1")
@@ -149,7 +138,7 @@ def _devnet_circuit(folder: Path | None) -> Path | None:
 
 
 @contextlib.contextmanager
-def _target(args: argparse.Namespace, system: zsystem.ProofSystem) -> Iterator[Target]:
+def _target(args: argparse.Namespace, system: ProofSystem) -> Iterator[Target]:
     if args.dir:
         yield from_devnet(args.dir)
     elif args.nats_url:

@@ -20,13 +20,13 @@ from zkpot.bus.api import Bus
 from zkpot.bus.errors import BusError
 from zkpot.bus.subjects import EVENTS, TX_SUBMITTED
 from zkpot.domain import SigningKey
+from zkpot.domain.events import RoundOpen
 from zkpot.errors import InputError
 from zkpot.gateway.client import GatewayClient
 from zkpot.gateway.wire import BlobKind
+from zkpot.ml.model import Arch, weights_from_bytes
 from zkpot.roles.client import make_tx, seal_model
-from zkpot.services.messages import RoundOpen
 from zkpot.storage.errors import StorageError
-from zkpot.zk.model import Arch, weights_from_bytes
 
 from loadtest.events import SUBJECTS, EventLog, Final
 from loadtest.pool import PoolEntry

@@ -53,7 +53,7 @@ class PoolEntry:
     correct: int
     samples: int
     n_train: int
-    weights: bytes  # .npz bytes (zkpot.zk.model.weights_to_bytes)
+    weights: bytes  # .npz bytes (zkpot.ml.model.weights_to_bytes)
     proof: bytes  # the ezkl proof file, byte for byte as proven
     prove_s: float
 
@@ -133,9 +133,9 @@ def generation_lock(root: Path | None = None, on_wait: Callable[[], None] | None
 
 def make_entry(job: tuple[ProofSystem, Recipe, int, Path]) -> float:
     """Train and prove entry ``index`` and store it (runs in a worker process); returns its prove time."""
+    from zkpot.ml import data as zdata
+    from zkpot.ml.model import init_weights, weights_to_bytes
     from zkpot.roles.client import local_update
-    from zkpot.zk import data as zdata
-    from zkpot.zk.model import init_weights, weights_to_bytes
 
     system, recipe, index, path = job
     arch = system.arch

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from zkpot.cli.ui import err
+from zkpot.pool import spawn_pool
 from zkpot.zk.system import ProofSystem
-from zkpot.zk.worker import proving_pool
 
 from loadtest.pool import (
     PoolEntry,
@@ -55,7 +55,7 @@ def _generate(system: ProofSystem, key: str, recipe: Recipe, todo: list[int], wo
               root: Path | None) -> None:
     columns = (TextColumn("[bold]proving pool entries[/]"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[last]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-    with Progress(*columns, console=err) as progress, proving_pool(workers) as pool:
+    with Progress(*columns, console=err) as progress, spawn_pool(workers) as pool:
         task = progress.add_task("pool", total=len(todo), last="")
         jobs = [pool.submit(make_entry, (system, recipe, i, entry_dir(key, recipe, i, root))) for i in todo]
         if not err.is_terminal:  # a log (a Kubernetes Job's): the bar draws nothing there, so a line per entry

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from zkpot.cli.ui import print_json, step
+from zkpot.pool import spawn_pool
 from zkpot.zk.system import ProofSystem
-from zkpot.zk.worker import proving_pool
 
 from loadtest import poolgen
 from loadtest.stats import percentile, summary
@@ -39,7 +39,7 @@ def measure(system: ProofSystem, proofs: Sequence[bytes], workers: int, repeat: 
     """Verify every proof ``repeat`` times over (after a warm-up); the median pass gives the throughput."""
     walls: list[float] = []
     each: list[tuple[float, float]] = []
-    with proving_pool(workers, _init, (system,)) as pool:
+    with spawn_pool(workers, _init, (system,)) as pool:
         list(pool.map(_check, proofs[:workers]))  # warm-up: every worker has checked once
         for _ in range(repeat):
             t = time.perf_counter()
@@ -56,7 +56,7 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--proofs", type=int, default=30, help="distinct pool proofs to verify per measurement")
     p.add_argument("--repeat", type=int, default=3, help="passes over the proofs per worker count")
-    from loadtest.cli import add_system_args, load_system
+    from loadtest.system import add_system_args, load_system
 
     add_system_args(p)
     args = p.parse_args(list(argv))

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from zkpot.domain import Attestation, Genesis, Reason, Vote, check_model_bytes, verify_chain
+from zkpot.domain.events import Finalized
 from zkpot.domain.validation import check_proof
 from zkpot.roles.validator import global_correct
-from zkpot.services.messages import Finalized
 from zkpot.task import check_circuit
-from zkpot.zk.system import ProofSystem, as_system
+from zkpot.zk.system import ProofSystem
 
 Fetch = Callable[[str], bytes | None]
 
@@ -51,7 +51,7 @@ class AuditReport:
                 "blocks": [dataclasses.asdict(b) | {"ok": b.ok} for b in self.blocks]}
 
 
-def audit(genesis: Genesis, finals: Sequence[Finalized], fetch: Fetch, circuit: ProofSystem | Any) -> AuditReport:
+def audit(genesis: Genesis, finals: Sequence[Finalized], fetch: Fetch, circuit: ProofSystem) -> AuditReport:
     blocks = [f.block for f in finals]
     votes: dict[str, Sequence[Vote]] = {f.block.hash: list(f.votes) for f in finals}
     attestations: dict[str, list[Attestation]] = {}
@@ -59,7 +59,7 @@ def audit(genesis: Genesis, finals: Sequence[Finalized], fetch: Fetch, circuit: 
         for tx_id, found in f.proposal.attestations().items():
             attestations.setdefault(tx_id, []).extend(found)
     failures = dict(verify_chain(genesis, blocks, votes, attestations))
-    verifier = as_system(circuit).checker()
+    verifier = circuit.checker()
     report = AuditReport(genesis.genesis_hash, check_circuit(genesis, circuit), [])
     for height, block in enumerate(blocks, start=1):
         problems = [f"chain rule: {failures[height]}"] if height in failures else []

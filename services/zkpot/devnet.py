@@ -19,12 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zkpot.bus.server import NatsServer, free_port
-from zkpot.db.embedded import EmbeddedPostgres
 from zkpot.errors import InputError
-from zkpot.procs import terminate
+from zkpot.infra.nats import NatsServer
+from zkpot.infra.ports import free_port
+from zkpot.infra.postgres import EmbeddedPostgres
+from zkpot.infra.procs import terminate
 from zkpot.task import Keyring, RoundParams, make_genesis, write_genesis
-from zkpot.zk.system import ProofSystem, as_system
+from zkpot.zk.system import ProofSystem
 
 STOP_ORDER = ("trainer", "prover", "validator", "block-producer", "ipfs-gateway")
 
@@ -67,8 +68,8 @@ class Proc:
 class Devnet:
     """Start, watch and stop one local network."""
 
-    def __init__(self, config: DevnetConfig, circuit: ProofSystem | Any) -> None:
-        self.config, self.circuit = config, as_system(circuit)
+    def __init__(self, config: DevnetConfig, circuit: ProofSystem) -> None:
+        self.config, self.circuit = config, circuit
         self.root = config.root.resolve()
         self.nats: NatsServer | None = None
         self.pg: EmbeddedPostgres | None = None

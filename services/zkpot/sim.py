@@ -26,16 +26,15 @@ from zkpot.domain import (
 )
 from zkpot.domain.errors import SealError
 from zkpot.errors import InputError
+from zkpot.ml import data as zdata
+from zkpot.ml.model import Weights, count_correct, weights_from_bytes, weights_to_bytes
+from zkpot.pool import spawn_pool
 from zkpot.roles import client as rclient
 from zkpot.roles import producer as rproducer
 from zkpot.roles import validator as rvalidator
 from zkpot.storage.cid import compute_cid
 from zkpot.task import Keyring, RoundParams, initial_model_bytes, make_genesis
-from zkpot.zk import data as zdata
-from zkpot.zk.model import Weights, count_correct, weights_from_bytes, weights_to_bytes
-from zkpot.zk.prover import ProofResult
-from zkpot.zk.system import ProofSystem, as_system
-from zkpot.zk.worker import prove_job, proving_pool
+from zkpot.zk.system import ProofResult, ProofSystem, prove_job
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +74,8 @@ class RoundReport:
 class Simulation:
     """The parties of one task, in one process."""
 
-    def __init__(self, circuit: ProofSystem | Any, config: SimConfig) -> None:
-        self.circuit, self.config = as_system(circuit), config
+    def __init__(self, circuit: ProofSystem, config: SimConfig) -> None:
+        self.circuit, self.config = circuit, config
         self.keys = Keyring.generate(config.clients, config.validators)
         self.genesis: Genesis = make_genesis(self.circuit, self.keys.public(), config.params)
         self.arch = self.circuit.arch
@@ -188,6 +187,6 @@ class Simulation:
             prove_s=round(prove_s, 1), round_s=round(round_s, 1))
 
 
-def run(circuit: ProofSystem | Any, config: SimConfig, on_round: Callable[[RoundReport], None]) -> list[RoundReport]:
-    with proving_pool(1) as pool:
+def run(circuit: ProofSystem, config: SimConfig, on_round: Callable[[RoundReport], None]) -> list[RoundReport]:
+    with spawn_pool(1) as pool:
         return Simulation(circuit, config).run(pool, on_round)

@@ -1,7 +1,7 @@
 """The task publisher's side: party keys and the genesis block that fixes the task.
 
 Genesis names the public test set (content hash and the digest of its circuit instances), the architecture, the
-circuit artifacts (hashes of settings, compiled circuit, verifying key, SRS), the validator, producer, aggregator
+circuit artifacts (hashes of settings, verifying key, SRS), the validator, producer, aggregator
 and client keys, the round parameters and the initial global model (its CID is computed locally, so genesis can be
 written before any IPFS node runs; the producer uploads those bytes when it starts).
 """
@@ -16,10 +16,10 @@ from typing import Any
 
 from zkpot.domain import AGGREGATION_RULES, BoxKeyPair, Genesis, SigningKey, bft_quorum, sha256_hex
 from zkpot.errors import InputError
+from zkpot.ml import data as zdata
+from zkpot.ml.model import Arch, init_weights, weights_to_bytes
 from zkpot.storage.cid import compute_cid
-from zkpot.zk import data as zdata
-from zkpot.zk.model import Arch, init_weights, weights_to_bytes
-from zkpot.zk.system import ProofSystem, as_system
+from zkpot.zk.system import ProofSystem
 
 INITIAL_MODEL_SEED = 1
 
@@ -98,11 +98,9 @@ def initial_model_bytes(arch: Arch) -> bytes:
     return weights_to_bytes(init_weights(arch, INITIAL_MODEL_SEED))
 
 
-def make_genesis(circuit: ProofSystem | Any, public: dict[str, Any], params: RoundParams = RoundParams(),
+def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParams = RoundParams(),
                  task_id: str = "digits-mlp", created_ms: int | None = None) -> Genesis:
-    """The genesis block of a task proven with ``circuit`` (a proof system, or a circuit of either pipeline)
-    among the parties in ``public``."""
-    system = as_system(circuit)
+    """The genesis block of a task proven with ``system`` among the parties in ``public``."""
     try:
         validators, clients = tuple(public["validators"]), tuple(public["clients"])
         producer, aggregator = public["producer"], public["aggregator_box_key"]
@@ -161,9 +159,9 @@ def read_genesis(path: Path) -> Genesis:
         raise InputError(f"{path} is not JSON: {e}") from e
 
 
-def check_circuit(genesis: Genesis, circuit: ProofSystem | Any) -> list[str]:
+def check_circuit(genesis: Genesis, system: ProofSystem) -> list[str]:
     """Differences between the circuit a node derived and the one genesis pins (empty: they agree)."""
-    ours = as_system(circuit).summary()
+    ours = system.summary()
     theirs = dict(genesis.circuit)
     theirs.setdefault("pipeline", "plain")  # genesis files written before pipelines were named
     return [f"{k}: genesis {theirs.get(k)!r}, local {ours.get(k)!r}"

@@ -16,7 +16,7 @@ from typing import Any
 from zkpot.bus import Delivery, JetStreamBus
 from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, PROOF_DONE, ROUND_OPEN, TX_ATTESTED, TX_SUBMITTED
 from zkpot.domain import Genesis
-from zkpot.services.messages import Finalized
+from zkpot.domain.events import Finalized
 
 
 @dataclasses.dataclass

@@ -23,13 +23,13 @@ from zkpot.db.prover import ProverRepo
 from zkpot.db.validator import ValidatorRepo
 from zkpot.devnet import Devnet, DevnetConfig
 from zkpot.domain import Block, BlockHeader, SigningKey, Transaction, merkle_root, seal, sha256_hex
+from zkpot.domain.events import Finalized, Proposal
+from zkpot.ml import data as zdata
+from zkpot.ml import model as zmodel
 from zkpot.roles.client import SealedModel, make_tx
-from zkpot.services.messages import Finalized, Proposal
 from zkpot.task import Keyring
-from zkpot.zk import data as zdata
-from zkpot.zk import model as zmodel
-from zkpot.zk import system as zsystem
-from zkpot.zk.prover import ProofResult
+from zkpot.zk import registry
+from zkpot.zk.system import ProofResult, ProofSystem
 
 from .support import Harness, counter, scrape
 
@@ -72,13 +72,13 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def circuit() -> zsystem.ProofSystem:
+def circuit() -> ProofSystem:
     """The network's default proof system (what `make run` uses)."""
-    return zsystem.build(zsystem.DEFAULT_PIPELINE)
+    return registry.build(registry.DEFAULT_PIPELINE)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(circuit: zsystem.ProofSystem, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+async def world(circuit: ProofSystem, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     arch = circuit.arch
     weights_a = zmodel.train(arch, zmodel.init_weights(arch, 1), zdata.client_shard(3, 4), epochs=10, seed=7)
     proof = circuit.prove(weights_a)
@@ -258,7 +258,7 @@ async def test_no_service_crashed_and_rejections_were_stored_and_counted(world: 
     assert counter(samples, "zkpot_blocks_finalized_total") == 3
 
 
-async def test_the_chain_audits_clean_and_a_forgery_fails(world: World, circuit: zsystem.ProofSystem,
+async def test_the_chain_audits_clean_and_a_forgery_fails(world: World, circuit: ProofSystem,
                                                           tmp_path: Path) -> None:
     finals = [Finalized.from_dict(p) for p in world.h.events.of("zkpot.block.finalized")]
     blobs: dict[str, bytes] = {}

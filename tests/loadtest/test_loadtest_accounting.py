@@ -1,6 +1,6 @@
 """Lost, duplicated, misplaced and foreign transactions, from the final blocks."""
 
-from zkpot.services.messages import Finalized, Proposal
+from zkpot.domain.events import Finalized, Proposal
 
 from loadtest.accounting import BlockView, account
 from tests.unit.domain.builders import build_chain

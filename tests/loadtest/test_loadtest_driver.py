@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestServer
 from zkpot.bus import MemoryBus
 from zkpot.bus.subjects import TX_SUBMITTED
 from zkpot.domain import Transaction, open_sealed, sha256_hex
+from zkpot.domain.events import RoundOpen
 from zkpot.gateway import GatewayClient, MemoryIndex, create_app
 from zkpot.metrics import Metrics
-from zkpot.services.messages import RoundOpen
+from zkpot.ml.model import Arch, init_weights, weights_to_bytes
 from zkpot.storage import MemoryStore
 from zkpot.storage.errors import StorageUnavailable
-from zkpot.zk.model import Arch, init_weights, weights_to_bytes
 
 from loadtest.driver import DriveOptions, Driver
 from loadtest.pool import PoolEntry

@@ -3,7 +3,7 @@
 import itertools
 
 from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, ROUND_OPEN, TX_ATTESTED
-from zkpot.services.messages import Finalized, Proposal
+from zkpot.domain.events import Finalized, Proposal
 
 from loadtest.collect import DbFacts
 from loadtest.driver import RunRecord, Submission

@@ -1,7 +1,7 @@
 """The verification bench on real pooled proofs: every proof checked in every pass, by warm workers."""
 
 import pytest
-from zkpot.zk import system as zsystem
+from zkpot.zk import registry
 
 from loadtest import poolgen
 from loadtest.verifybench import measure
@@ -9,9 +9,9 @@ from loadtest.verifybench import measure
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("pipeline", zsystem.PIPELINES)
+@pytest.mark.parametrize("pipeline", registry.PIPELINES)
 def test_two_workers_check_every_proof_each_pass(pipeline: str) -> None:
-    system = zsystem.build(pipeline)
+    system = registry.build(pipeline)
     proofs = [e.proof for e in poolgen.ensure(system, 3)]
     result = measure(system, proofs, workers=2, repeat=2)
     assert (result["workers"], result["proofs"], result["passes"]) == (2, 3, 2)

@@ -2,7 +2,7 @@
 
 ``JetStreamBus`` talks to a real nats-server, ``MemoryBus`` is the in-process fake for unit tests; the stream and
 subject layout is data in ``subjects``; ``dispatch`` turns an error's Disposition into an acknowledgement;
-``server.NatsServer`` runs a local nats-server (devnet, tests). See docs/messaging.md.
+``zkpot.infra.nats.NatsServer`` runs a local nats-server (devnet, tests). See docs/messaging.md.
 """
 
 from zkpot.bus.api import Bus, ConsumerOptions, Delivery, Handler, Subscription

@@ -18,7 +18,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     zkcmds.register(sub)
     bench.register(sub)
-    from zkpot.perf import cli as perf_cli
+    from zkpot.cli import benchcmds as perf_cli
     perf_cli.register(sub)  # `zkpot bench compare | sweep | levers`
     taskcmds.register(sub)
     netcmds.register(sub)

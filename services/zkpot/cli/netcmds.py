@@ -9,7 +9,7 @@ from pathlib import Path
 from zkpot.cli.ui import err, out, print_json, results_table, step
 from zkpot.config import SERVICES
 from zkpot.errors import InputError
-from zkpot.zk import system as zsystem
+from zkpot.zk import registry
 
 DEFAULT_DIR = Path(".zkpot/devnet")
 
@@ -26,9 +26,9 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
     config = DevnetConfig(root=args.dir, clients=args.clients, validators=args.validators, provers=args.provers,
                           rounds=args.rounds, epochs=args.epochs, deadline_s=args.deadline, nats_url=args.nats_url,
                           database_url=args.database_url, idle_clients=args.idle_clients)
-    samples = args.samples or zsystem.DEFAULT_SAMPLES[args.pipeline]
+    samples = args.samples or registry.DEFAULT_SAMPLES[args.pipeline]
     with step(f"{args.pipeline} circuit over {samples} samples (keys derived once, then cached)") as update:
-        circuit = zsystem.build(args.pipeline, samples, progress=update)
+        circuit = registry.build(args.pipeline, samples, progress=update)
     net = Devnet(config, circuit)
     net.prepare()
     try:
@@ -122,10 +122,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("--validators", type=int, default=4)
     up.add_argument("--provers", type=int, default=1, help="a shared prover pool (demo trust model)")
     up.add_argument("--rounds", type=int, default=3)
-    up.add_argument("--pipeline", choices=zsystem.PIPELINES, default=zsystem.DEFAULT_PIPELINE,
+    up.add_argument("--pipeline", choices=registry.PIPELINES, default=registry.DEFAULT_PIPELINE,
                     help="proof pipeline (default fast: the test set fixed in the circuit, chunked proofs)")
     up.add_argument("--samples", type=int, help="public test samples per proof (default: fast "
-                    f"{zsystem.DEFAULT_SAMPLES['fast']}, plain {zsystem.DEFAULT_SAMPLES['plain']})")
+                    f"{registry.DEFAULT_SAMPLES['fast']}, plain {registry.DEFAULT_SAMPLES['plain']})")
     up.add_argument("--epochs", type=int, default=20)
     up.add_argument("--deadline", type=int, default=600, help="round deadline in seconds")
     up.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
@@ -145,7 +145,7 @@ def cmd_chain_verify(args: argparse.Namespace) -> int:
     import json
 
     from zkpot.audit import audit
-    from zkpot.services.messages import Finalized
+    from zkpot.domain.events import Finalized
     from zkpot.task import read_genesis
 
     root: Path = args.dir
@@ -177,12 +177,12 @@ def _audit_circuit(args: argparse.Namespace, root: Path, genesis):  # type: igno
     import json
 
     if args.circuit:
-        return zsystem.load(args.circuit)
+        return registry.load(args.circuit)
     state = root / "state.json"
     if state.exists():
-        return zsystem.load(Path(json.loads(state.read_text())["circuit_dir"]))
+        return registry.load(Path(json.loads(state.read_text())["circuit_dir"]))
     with step("deriving the circuit genesis names") as update:
-        return zsystem.from_genesis_circuit(genesis.circuit, progress=update)
+        return registry.from_genesis_circuit(genesis.circuit, progress=update)
 
 
 def _fetcher(args: argparse.Namespace, root: Path):  # type: ignore[no-untyped-def]

@@ -10,50 +10,53 @@ from zkpot.cli.ui import out, print_json, step
 from zkpot.domain.errors import ProofRejected
 from zkpot.domain.reasons import Reason
 from zkpot.errors import InputError
-from zkpot.zk import circuit as zcircuit
-from zkpot.zk import data as zdata
-from zkpot.zk import model as zmodel
-from zkpot.zk import system as zsystem
+from zkpot.ml import data as zdata
+from zkpot.ml import model as zmodel
+from zkpot.zk import registry
+from zkpot.zk.plain import build as pbuild
+from zkpot.zk.plain.spec import COMMITMENTS, CircuitSpec
+from zkpot.zk.plain.system import PlainSystem
+from zkpot.zk.system import ProofSystem
 
 
 def add_circuit_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pipeline", choices=zsystem.PIPELINES, default=zsystem.DEFAULT_PIPELINE,
+    p.add_argument("--pipeline", choices=registry.PIPELINES, default=registry.DEFAULT_PIPELINE,
                    help="proof pipeline: fast (fixed test set, chunked; default) or plain (public instances)")
     p.add_argument("--samples", type=int, help="public test samples per proof (default: fast "
-                   f"{zsystem.DEFAULT_SAMPLES['fast']}, plain {zsystem.DEFAULT_SAMPLES['plain']})")
+                   f"{registry.DEFAULT_SAMPLES['fast']}, plain {registry.DEFAULT_SAMPLES['plain']})")
     p.add_argument("--arch", default="mlp-64-32-10", help="model architecture (default mlp-64-32-10)")
-    p.add_argument("--commitment", choices=zcircuit.COMMITMENTS, default="polycommit",
+    p.add_argument("--commitment", choices=COMMITMENTS, default="polycommit",
                    help="plain pipeline: how the weights are committed inside the proof (default polycommit)")
     p.add_argument("--srs", type=Path, help="an operator-supplied (ceremony) SRS file; default: a development SRS "
                                              "generated on this machine")
     p.add_argument("--circuit", type=Path, help="use the circuit already set up in this folder (ignores the above)")
 
 
-def spec_from(args: argparse.Namespace) -> zcircuit.CircuitSpec:
-    samples = args.samples or zsystem.DEFAULT_SAMPLES["plain"]
-    return zcircuit.CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=samples, commitment=args.commitment)
+def spec_from(args: argparse.Namespace) -> CircuitSpec:
+    samples = args.samples or registry.DEFAULT_SAMPLES["plain"]
+    return CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=samples, commitment=args.commitment)
 
 
-def load_circuit(args: argparse.Namespace) -> zsystem.ProofSystem:
+def load_circuit(args: argparse.Namespace) -> ProofSystem:
     """The proof system the arguments name: a set-up folder (--circuit), else built or taken from the cache."""
     if args.circuit:
-        return zsystem.load(args.circuit)
+        return registry.load(args.circuit)
     if args.pipeline == "plain" or args.arch != "mlp-64-32-10" or args.commitment != "polycommit":
         spec = spec_from(args)
         with step(f"circuit {spec.arch.name}, {spec.samples} samples, {spec.commitment} (plain)") as update:
-            return zsystem.PlainSystem(zcircuit.build(spec, srs_file=args.srs, progress=update))
-    samples = args.samples or zsystem.DEFAULT_SAMPLES["fast"]
+            return PlainSystem(pbuild.build(spec, srs_file=args.srs, progress=update))
+    samples = args.samples or registry.DEFAULT_SAMPLES["fast"]
     with step(f"circuit {samples} samples (fast pipeline)") as update:
-        return zsystem.build("fast", samples, srs_file=args.srs, progress=update)
+        return registry.build("fast", samples, srs_file=args.srs, progress=update)
 
 
 def cmd_circuit_build(args: argparse.Namespace) -> int:
     c = load_circuit(args)
     manifest = dict(c.manifest, artifacts=str(c.root))
     if args.freeze:
-        if not isinstance(c, zsystem.PlainSystem):
+        if not isinstance(c, PlainSystem):
             raise InputError("--freeze applies to the plain pipeline (the fast one needs no calibration)")
-        manifest["frozen"] = str(zcircuit.freeze(c.circuit))
+        manifest["frozen"] = str(pbuild.freeze(c.circuit))
     print_json(manifest)
     return 0
 
@@ -118,14 +121,14 @@ def cmd_circuit_setup(args: argparse.Namespace) -> int:
     genesis = task.read_genesis(args.genesis) if args.genesis else None
     if genesis is not None:
         with step(f"deriving the circuit genesis names into {args.out}") as update:
-            built = zsystem.from_genesis_circuit(genesis.circuit, srs_file=args.srs, progress=update)
+            built = registry.from_genesis_circuit(genesis.circuit, srs_file=args.srs, progress=update)
     else:
         built = load_circuit(args)
     target = args.out / "circuit"
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(built.root, target)
-    circuit = zsystem.load(target)
+    circuit = registry.load(target)
     if genesis is None:
         if not args.keys:
             raise InputError("without --genesis, --keys public.json is needed to write a development genesis")

@@ -1,4 +1,5 @@
-"""PostgreSQL persistence: engine and migrations, one repository per service, an embedded server for dev.
+"""PostgreSQL persistence: engine and migrations, one repository per service (the embedded server for dev is
+``zkpot.infra.postgres``).
 
 Each service owns one schema (``tables.SCHEMA_OF_SERVICE``) and migrates it at start with ``migrate``.
 Writes that accompany a message ack are idempotent inserts that report whether the row was new. The gateway's

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from zkpot.domain import Genesis, SigningKey, Transaction, seal, sha256_hex
-from zkpot.zk.data import Dataset
-from zkpot.zk.model import Arch, Weights, train, weights_to_bytes
+from zkpot.ml.data import Dataset
+from zkpot.ml.model import Arch, Weights, train, weights_to_bytes
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,8 +20,8 @@ from zkpot.domain import (
     check_tx,
 )
 from zkpot.errors import InputError
-from zkpot.zk import data as zdata
-from zkpot.zk.model import Arch, count_correct, weights_from_bytes
+from zkpot.ml import data as zdata
+from zkpot.ml.model import Arch, count_correct, weights_from_bytes
 
 
 def attest(key: SigningKey, genesis: Genesis, view: RoundView, tx: Transaction, proof: bytes | None,

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from zkpot.config import Settings
 from zkpot.domain import BoxKeyPair, SigningKey
 from zkpot.metrics import Metrics
+from zkpot.ml import data as zdata
 from zkpot.services import deps as d
 from zkpot.services.runtime import Service, serve, setup_logging
-from zkpot.zk import data as zdata
-from zkpot.zk import system as zsystem
+from zkpot.zk import registry
+from zkpot.zk.system import ProofSystem
 
 
 async def build_trainer(s: Settings, m: Metrics) -> Service:
@@ -33,7 +34,7 @@ async def build_trainer(s: Settings, m: Metrics) -> Service:
 async def build_prover(s: Settings, m: Metrics) -> Service:
     from zkpot.services.prover import Prover
 
-    circuit = zsystem.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
     deps = await d.connect(s, m)
     return Prover(deps, circuit, BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")),
                   s.int("ZKPOT_PROVER_WORKERS"))
@@ -41,7 +42,7 @@ async def build_prover(s: Settings, m: Metrics) -> Service:
 
 async def build_validator(s: Settings, m: Metrics) -> Service:
     from zkpot.services.validator import Validator
-    circuit = zsystem.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
     deps = await d.connect(s, m)
     _check_circuit(deps, circuit)
     return Validator(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), circuit.checker())
@@ -50,7 +51,7 @@ async def build_validator(s: Settings, m: Metrics) -> Service:
 async def build_producer(s: Settings, m: Metrics) -> Service:
     from zkpot.services.producer import Producer
 
-    circuit = zsystem.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
     deps = await d.connect(s, m)
     _check_circuit(deps, circuit)
     return Producer(deps, circuit, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
@@ -58,7 +59,7 @@ async def build_producer(s: Settings, m: Metrics) -> Service:
                     workers=s.int("ZKPOT_AGGREGATION_WORKERS"))
 
 
-def _check_circuit(deps: d.Deps, circuit: zsystem.ProofSystem) -> None:
+def _check_circuit(deps: d.Deps, circuit: ProofSystem) -> None:
     from zkpot.errors import InputError
     from zkpot.task import check_circuit
 

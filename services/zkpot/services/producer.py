@@ -43,17 +43,17 @@ from zkpot.domain import (
     sha256_hex,
 )
 from zkpot.domain.errors import SealError
+from zkpot.domain.events import Finalized, Proposal, RoundOpen
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
+from zkpot.ml import data as zdata
+from zkpot.ml.model import Arch, Weights, count_correct, weights_from_bytes, weights_to_bytes
+from zkpot.pool import spawn_pool
 from zkpot.roles import producer as rproducer
 from zkpot.services.deps import Deps
-from zkpot.services.messages import Finalized, Proposal, RoundOpen
 from zkpot.storage.errors import StorageError
 from zkpot.task import initial_model_bytes
-from zkpot.zk import data as zdata
-from zkpot.zk.model import Arch, Weights, count_correct, weights_from_bytes, weights_to_bytes
 from zkpot.zk.system import ProofSystem
-from zkpot.zk.worker import proving_pool
 
 log = logging.getLogger("zkpot.producer")
 MAX_MODEL_BYTES = 16 * 1024 * 1024
@@ -89,7 +89,7 @@ class Producer:
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.pool = proving_pool(self.workers)
+        self.pool = spawn_pool(self.workers)
         await self._publish_initial_model()
         bus = self.deps.bus
         self._subs = [

@@ -19,15 +19,14 @@ from zkpot.bus.subjects import PROVE_JOBS, proof_done_subject
 from zkpot.db.prover import ProverRepo
 from zkpot.domain import BoxKeyPair, MalformedMessage, open_sealed
 from zkpot.domain.errors import SealError
+from zkpot.domain.events import ProofDone, ProveJob
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
+from zkpot.ml.model import weights_from_bytes
+from zkpot.pool import spawn_pool
 from zkpot.services.deps import Deps
-from zkpot.services.messages import ProofDone, ProveJob
 from zkpot.storage.errors import StorageError, StorageUnavailable
-from zkpot.zk.model import weights_from_bytes
-from zkpot.zk.prover import ProofResult
-from zkpot.zk.system import ProofSystem
-from zkpot.zk.worker import prove_job, proving_pool
+from zkpot.zk.system import ProofResult, ProofSystem, prove_job
 
 log = logging.getLogger("zkpot.prover")
 DURABLE = "provers"
@@ -45,7 +44,7 @@ class Prover:
         self._depth: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.pool = proving_pool(self.workers)
+        self.pool = spawn_pool(self.workers)
         self._sub = await self.deps.bus.subscribe(PROVE_JOBS, DURABLE, self.on_job, queue=True, ack_wait_s=ACK_WAIT_S,
                                                   concurrency=self.workers, max_deliver=5, retry_delay_s=5,
                                                   metrics=self.metrics)
@@ -119,7 +118,7 @@ class Prover:
             await self.repo.fail(job.job_id, f"{type(e).__name__}: {e}")
             self.metrics["zkpot_prove_jobs"].labels("failed").inc()
             if self.pool is not None and getattr(self.pool, "_broken", False):
-                self.pool = proving_pool(self.workers)
+                self.pool = spawn_pool(self.workers)
             raise RetryLater(f"proof of job {job.job_id} failed: {e}", delay_s=5) from e
         elapsed = time.perf_counter() - t
         self.metrics["zkpot_proof_seconds"].observe(elapsed)

@@ -18,14 +18,14 @@ from zkpot.bus.errors import RetryLater
 from zkpot.bus.subjects import ROUND_OPEN, TX_SUBMITTED, proof_done_subject, prove_subject
 from zkpot.db.trainer import TrainedRound, TrainerRepo
 from zkpot.domain import Genesis, MalformedMessage, SigningKey, seal
+from zkpot.domain.events import ProofDone, ProveJob, RoundOpen
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
+from zkpot.ml import data as zdata
+from zkpot.ml.model import Arch, count_correct, weights_from_bytes, weights_to_bytes
 from zkpot.roles import client as rclient
 from zkpot.services.deps import Deps
-from zkpot.services.messages import ProofDone, ProveJob, RoundOpen
 from zkpot.storage.errors import StorageError, StorageUnavailable
-from zkpot.zk import data as zdata
-from zkpot.zk.model import Arch, count_correct, weights_from_bytes, weights_to_bytes
 
 log = logging.getLogger("zkpot.trainer")
 MAX_MODEL_BYTES = 16 * 1024 * 1024

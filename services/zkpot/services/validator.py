@@ -31,11 +31,11 @@ from zkpot.domain import (
     check_tx,
     check_votes,
 )
+from zkpot.domain.events import Finalized, Proposal
 from zkpot.roles import validator as rvalidator
 from zkpot.services.deps import Deps
-from zkpot.services.messages import Finalized, Proposal
 from zkpot.storage.errors import BlobNotFound, StorageError, StorageUnavailable
-from zkpot.zk.verifier import MAX_PROOF_BYTES
+from zkpot.zk.common import MAX_PROOF_BYTES
 
 log = logging.getLogger("zkpot.validator")
 MAX_MODEL_BYTES = 16 * 1024 * 1024

@@ -57,7 +57,3 @@ class StorageUnavailable(StorageError):
     """The backing store could not be reached or failed transiently; retry later."""
 
     disposition = Disposition.RETRY
-
-
-class IpfsNodeError(StorageError):
-    """The local IPFS test node could not be installed, initialised or started (the message quotes its log)."""

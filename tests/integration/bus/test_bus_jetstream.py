@@ -10,8 +10,9 @@ import pytest
 from nats.js import api
 from zkpot.bus import BusError, BusUnavailable, JetStreamBus
 from zkpot.bus.api import ConsumerState
-from zkpot.bus.server import NatsServer, free_port
 from zkpot.bus.subjects import EVENTS, JOBS, LAYOUT, ROUND_OPEN, Layout, Retention
+from zkpot.infra.nats import NatsServer
+from zkpot.infra.ports import free_port
 
 from tests.fixtures.nats import FETCH_WAIT_S, reset_streams
 from tests.integration.bus.support import Recorder, eventually, settled

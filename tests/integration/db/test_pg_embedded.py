@@ -6,8 +6,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from zkpot.db.embedded import EmbeddedPostgres, libpq_url
 from zkpot.errors import InputError
+from zkpot.infra.postgres import EmbeddedPostgres, libpq_url
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 from zkpot.db import create_engine, current_revision, downgrade, head_revision, migrate, ping
-from zkpot.db.embedded import libpq_url
 from zkpot.db.engine import lock_key
 from zkpot.db.errors import DatabaseUnavailable
 from zkpot.db.tables import METADATA, SCHEMAS
+from zkpot.infra.postgres import libpq_url
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from zkpot.metrics import Metrics
 from zkpot.storage import KuboStore
 from zkpot.storage.cid import CHUNK_SIZE, compute_cid
 from zkpot.storage.errors import BlobNotFound, CidMismatch
-from zkpot.storage.ipfs_node import IpfsNode
 
 from tests.fixtures.ipfs import block_file
+from tests.fixtures.ipfs_node import IpfsNode
 
 pytestmark = pytest.mark.integration
 

@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from zkpot.domain import Reason, RoundView, SigningKey, check_tx
 from zkpot.domain.errors import ProofRejected
+from zkpot.ml import data as zdata
+from zkpot.ml import model as zmodel
 from zkpot.roles.client import make_tx, seal_model
 from zkpot.task import Keyring, make_genesis
-from zkpot.zk import circuit as zcircuit
-from zkpot.zk import data as zdata
-from zkpot.zk import model as zmodel
-from zkpot.zk.circuit import task_input
-from zkpot.zk.prover import ProofResult, model_commitment, prove
-from zkpot.zk.verifier import ProofVerifier
+from zkpot.zk.plain import build as pbuild
+from zkpot.zk.plain.prove import model_commitment, prove
+from zkpot.zk.plain.spec import Circuit, CircuitSpec, frozen_dir, task_input
+from zkpot.zk.plain.verify import ProofVerifier
+from zkpot.zk.system import ProofResult
 
 pytestmark = pytest.mark.slow
 
@@ -33,24 +34,24 @@ class Proved:
 
 
 @pytest.fixture(scope="module")
-def circuit() -> zcircuit.Circuit:
-    return zcircuit.build(zcircuit.CircuitSpec())
+def circuit() -> Circuit:
+    return pbuild.build(CircuitSpec())
 
 
 @pytest.fixture(scope="module")
-def verifier(circuit: zcircuit.Circuit) -> ProofVerifier:
+def verifier(circuit: Circuit) -> ProofVerifier:
     return ProofVerifier(circuit)
 
 
 @pytest.fixture(scope="module")
-def strong(circuit: zcircuit.Circuit) -> Proved:
+def strong(circuit: Circuit) -> Proved:
     """Client 0's model, well trained on its shard."""
     w = zmodel.train(circuit.spec.arch, zmodel.init_weights(circuit.spec.arch, 1), zdata.client_shard(0, 4), epochs=20)
     return Proved(w, prove(circuit, w))
 
 
 @pytest.fixture(scope="module")
-def weak(circuit: zcircuit.Circuit) -> Proved:
+def weak(circuit: Circuit) -> Proved:
     """Client 1's model, barely trained on a different shard, so its count differs from the strong one's."""
     shard = zdata.client_shard(1, 4).head(40)
     w = zmodel.train(circuit.spec.arch, zmodel.init_weights(circuit.spec.arch, 2), shard, epochs=1, seed=1)
@@ -164,7 +165,7 @@ def test_corrupt_proof_json_is_malformed(verifier, junk) -> None:  # noqa: ANN00
 
 
 @pytest.fixture(scope="module")
-def task(circuit: zcircuit.Circuit):  # noqa: ANN201
+def task(circuit: Circuit):  # noqa: ANN201
     keys = Keyring.generate(clients=2, validators=4)
     return keys, make_genesis(circuit, keys.public())
 
@@ -209,8 +210,8 @@ def test_proof_built_for_a_different_test_set_is_rejected(circuit, task, strong,
     assert _check(task, tx, result.proof, verifier) is Reason.TEST_SET_MISMATCH
 
 
-def test_build_reproduces_the_frozen_manifest(circuit: zcircuit.Circuit) -> None:
+def test_build_reproduces_the_frozen_manifest(circuit: Circuit) -> None:
     """Settings frozen in circuits/ compile to the same circuit on every node (the genesis hashes depend on it)."""
-    frozen = json.loads((zcircuit.frozen_dir(circuit.spec) / "manifest.json").read_text())
+    frozen = json.loads((frozen_dir(circuit.spec) / "manifest.json").read_text())
     for key in ("settings_sha256", "instances_digest", "test_set_sha256", "logrows"):
         assert circuit.manifest[key] == frozen[key], key

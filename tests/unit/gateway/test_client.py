@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from zkpot.bus.server import free_port
 from zkpot.gateway import GatewayClient, MemoryIndex, create_app
+from zkpot.infra.ports import free_port
 from zkpot.metrics import Metrics
 from zkpot.storage import BlobStore, MemoryStore
 from zkpot.storage.cid import compute_cid

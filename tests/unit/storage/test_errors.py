@@ -9,7 +9,6 @@ from zkpot.storage.errors import (
     BlobTooLarge,
     CidMismatch,
     InvalidCid,
-    IpfsNodeError,
     StorageError,
     StorageUnavailable,
 )
@@ -23,7 +22,6 @@ from zkpot.storage.errors import (
         (CidMismatch("a", "b"), Disposition.DROP),
         (BlobTooLarge(2, 1), Disposition.DROP),
         (InvalidCid("x"), Disposition.DROP),
-        (IpfsNodeError("no node"), Disposition.FAIL),
         (StorageError("odd answer"), Disposition.FAIL),
     ],
 )

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from zkpot.bus.server import free_port
+from zkpot.infra.ports import free_port
 from zkpot.storage.cid import compute_cid
 from zkpot.storage.errors import BlobTooLarge, CidMismatch, StorageError, StorageUnavailable
 from zkpot.storage.kubo import ADD_PARAMS, KuboStore

@@ -1,0 +1,136 @@
+"""`zkpot bench compare` and `zkpot bench sweep`, added to the `zkpot bench` group."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from zkpot.errors import InputError
+from zkpot.zk.fast.spec import MAX_CHUNK_SAMPLES
+
+DEFAULT_PLOT = Path("docs/img/prove_vs_n.png")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the subcommands under `zkpot bench` (creating the group if no one else has)."""
+    bench = sub.choices.get("bench") or sub.add_parser("bench", help="benchmarks that print figures")
+    bsub = _subparsers(bench)
+    p = bsub.add_parser("compare", help="plain ezkl vs the fast pipeline on the same model and samples")
+    _common(p)
+    p.add_argument("--samples", type=int, default=540, help="first N public test samples (default: all 540)")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_compare)
+    s = bsub.add_parser("sweep", help="compare at several N; write the prove-time/memory plot")
+    _common(s)
+    s.add_argument("--samples", default="16,32,64,128,270,540", help="comma-separated N values")
+    s.add_argument("--out", type=Path, default=DEFAULT_PLOT, help=f"PNG to write (default {DEFAULT_PLOT})")
+    s.add_argument("--json", action="store_true", help="the rows as one JSON array on stdout")
+    s.add_argument("--from-json", type=Path, help="redraw the plot from rows an earlier `--json` run printed")
+    s.set_defaults(func=cmd_sweep)
+    lv = bsub.add_parser("levers", help="the lever ladder: one change at a time from plain ezkl to the fast circuit")
+    lv.add_argument("--samples", type=int, default=64)
+    lv.add_argument("--only", default="", help="semicolon-separated lever names (default: the whole ladder); "
+                                                "'variants' runs the variations that did not win")
+    lv.add_argument("--json", action="store_true", help="the rows as one JSON array on stdout")
+    lv.add_argument("--markdown", action="store_true", help="the rows as a markdown table")
+    lv.set_defaults(func=cmd_levers)
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="bench_cmd", required=True)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--baseline-max-samples", type=int, default=64,
+                   help="run plain ezkl on at most this many samples; beyond, its time is extrapolated (labelled)")
+    p.add_argument("--per-chunk", type=int, default=MAX_CHUNK_SAMPLES,
+                   help=f"most samples per chunk proof of the fast pipeline ({MAX_CHUNK_SAMPLES} fill 2^15 rows)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="processes proving chunks in parallel, one ezkl thread each per core (default 2)")
+
+
+def _check(args: argparse.Namespace, ns: list[int]) -> None:
+    if not ns or min(ns) < 1 or max(ns) > 540:
+        raise InputError("--samples must lie in 1..540")
+    if args.baseline_max_samples < 1 or args.per_chunk < 1 or args.workers < 1:
+        raise InputError("--baseline-max-samples, --per-chunk and --workers must be at least 1")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from zkpot.bench.compare import compare
+    from zkpot.cli.ui import err
+
+    _check(args, [args.samples])
+    doc = compare(args.samples, baseline_max=args.baseline_max_samples, per_chunk=args.per_chunk,
+                  workers=args.workers, progress=lambda text: err.print(f"· {text}"))
+    _emit(args.json, doc)
+    return 0 if doc["counts_equal"] else 1
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from zkpot.bench.compare import sweep
+    from zkpot.bench.plot import plot_sweep
+    from zkpot.cli.ui import err
+
+    try:
+        ns = sorted({int(n) for n in args.samples.split(",")})
+    except ValueError as e:
+        raise InputError(f"--samples must be comma-separated integers: {e}") from e
+    _check(args, ns)
+    if args.from_json:
+        rows = _load_rows(args.from_json)
+    else:
+        rows = sweep(ns, baseline_max=args.baseline_max_samples, per_chunk=args.per_chunk, workers=args.workers,
+                     progress=lambda text: err.print(f"· {text}"))
+    plot_sweep(rows, args.out)
+    err.print(f"wrote {args.out}")
+    _emit(args.json, rows)
+    return 0
+
+
+def _load_rows(path: Path) -> list[dict[str, Any]]:
+    try:
+        rows = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read sweep rows from {path}: {e}") from e
+    if not (isinstance(rows, list) and all(isinstance(r, dict) and "samples" in r for r in rows)):
+        raise InputError(f"{path} is not a JSON array of sweep rows")
+    return rows
+
+
+def _emit(as_json: bool, doc: Any) -> None:
+    """One JSON document on stdout (``--json``), else the same indented for reading."""
+    from zkpot.cli.ui import out, print_json
+
+    if as_json:
+        print_json(doc)
+    else:
+        out.print(json.dumps(doc, indent=2))
+
+
+def cmd_levers(args: argparse.Namespace) -> int:
+    from zkpot.bench import levers
+    from zkpot.bench.compare import ladder
+    from zkpot.cli.ui import err
+
+    names: list[str] | None = [n.strip() for n in args.only.split(";") if n.strip()] or None
+    if args.only == "variants":
+        names = [c.name for c in levers.VARIANTS]
+    unknown = [n for n in names or [] if n not in levers.ALL]
+    if unknown:
+        raise InputError(f"unknown lever {unknown[0]!r}; known: {'; '.join(levers.ALL)}")
+    _check(argparse.Namespace(baseline_max_samples=1, per_chunk=1, workers=1), [args.samples])
+    rows = ladder(args.samples, names, progress=lambda text: err.print(f"· {text}"))
+    if args.markdown:
+        from zkpot.bench.report import markdown_table
+        from zkpot.cli.ui import out
+
+        out.print(markdown_table(rows))
+    else:
+        _emit(args.json, rows)
+    return 0

@@ -1,0 +1,66 @@
+"""The fast chunked circuit behind the ProofSystem interface."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from zkpot.domain import ProofChecker
+from zkpot.zk.common import Progress, quiet
+from zkpot.zk.fast import build as fbuild
+from zkpot.zk.fast.prove import model_commitment, prove_accuracy
+from zkpot.zk.fast.spec import MAX_CHUNK_SAMPLES, FastCircuit, FastCircuitSpec, chunks_for
+from zkpot.zk.fast.verify import FastVerifier
+from zkpot.zk.system import ProofResult, ProofSystem, Weights
+
+DEFAULT_SAMPLES = MAX_CHUNK_SAMPLES  # one 2^15-row chunk
+
+
+def fast_spec(samples: int) -> FastCircuitSpec:
+    """The fast circuit over ``samples``: as few 2^15-row chunks as hold them (MAX_CHUNK_SAMPLES each at most)."""
+    return FastCircuitSpec(samples=samples, chunks=chunks_for(samples))
+
+
+class FastSystem(ProofSystem):
+    kind = "fast"
+    default_samples = DEFAULT_SAMPLES
+    circuit: FastCircuit
+    KEYS: ClassVar[tuple[str, ...]] = ("name", "logrows", "srs_sha256", "srs_kind", "commitment_layout",
+                                       "instances_digest", "sizes")
+    CHUNK_KEYS: ClassVar[tuple[str, ...]] = ("index", "start", "stop", "test_set_sha256", "vk_sha256")
+
+    def __init__(self, circuit: FastCircuit) -> None:
+        super().__init__(circuit)
+
+    @classmethod
+    def build(cls, samples: int | None = None, *, spec: Mapping[str, Any] | None = None,
+              srs_file: Path | None = None, progress: Progress = quiet) -> FastSystem:
+        fast = FastCircuitSpec.from_dict(spec) if spec else fbuild.fit_logrows(fast_spec(samples or DEFAULT_SAMPLES))
+        return cls(fbuild.build(fast, srs_file=srs_file, progress=progress))
+
+    @classmethod
+    def load(cls, root: Path) -> FastSystem:
+        return cls(fbuild.load(root))
+
+    @staticmethod
+    def owns(manifest: Mapping[str, Any]) -> bool:
+        return "chunks" in manifest
+
+    def summary(self) -> dict[str, Any]:
+        chunks = [{k: c[k] for k in self.CHUNK_KEYS} for c in self.manifest["chunks"]]
+        return ({"pipeline": self.kind, "spec": self.manifest["spec"], "chunks": chunks}
+                | {k: self.manifest[k] for k in self.KEYS})
+
+    def prove(self, weights: Weights) -> ProofResult:
+        proof = prove_accuracy(self.circuit, weights, workers=1)
+        timings = {"witness_s": proof.timings["witness_s"],
+                   "prove_s": round(proof.timings["prove_s"] - proof.timings["witness_s"], 3),
+                   "peak_rss_mb": proof.timings["peak_rss_mb"]}
+        return ProofResult(proof.to_bytes(), proof.commitment, proof.correct, proof.samples, timings)
+
+    def commitment(self, weights: Weights) -> str:
+        return model_commitment(self.circuit, weights)
+
+    def checker(self) -> ProofChecker:
+        return FastVerifier(self.circuit)
