@@ -58,6 +58,9 @@ REFINED: dict[str, dict[str, Any]] = {
     "blockProducer.aggregationWorkers": {"type": "integer", "minimum": 1},
     "trainer.epochs": {"type": "integer", "minimum": 1},
     "ipfsGateway.maxBlobBytes": {"type": "integer", "minimum": 1},
+    **{f"loadtest.{k}": {"type": "integer", "minimum": 1}
+       for k in ("clients", "rounds", "concurrency", "poolWorkers", "roundTimeoutSeconds")},
+    "loadtest.firstClient": {"type": "integer", "minimum": 0},
     "nats.max*Store": NATS_SIZE,
     "nats.maxPayload": NATS_SIZE,
     "monitoring.podMonitor.interval": DURATION,
