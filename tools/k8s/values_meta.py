@@ -63,6 +63,8 @@ REFINED: dict[str, dict[str, Any]] = {
     "loadtest.firstClient": {"type": "integer", "minimum": 0},
     "nats.max*Store": NATS_SIZE,
     "nats.maxPayload": NATS_SIZE,
+    "nats.lameDuckDurationSeconds": {"type": "integer", "minimum": 30},
+    "nats.lameDuckGracePeriodSeconds": {"type": "integer", "minimum": 1},
     "monitoring.podMonitor.interval": DURATION,
     "monitoring.podMonitor.scrapeTimeout": DURATION,
     "monitoring.alerts.proverQueueFor": DURATION,
