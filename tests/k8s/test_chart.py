@@ -215,6 +215,18 @@ def test_schema_rejects_typos_and_bad_values(flag: str, message: str) -> None:
     assert result.returncode != 0 and message in result.stderr
 
 
+@pytest.mark.parametrize(("key", "least"), [
+    ("clients", 1), ("rounds", 1), ("concurrency", 1), ("poolWorkers", 1), ("roundTimeoutSeconds", 1),
+    ("firstClient", 0),
+])
+def test_schema_bounds_the_loadtest_settings(key: str, least: int) -> None:
+    """The schema, not the Job template, refuses an out-of-range setting: `helm lint` catches it too, loadtest off."""
+    flag = ["--set", f"loadtest.{key}={least - 1}"]
+    message = f"loadtest.{key}: Must be greater than or equal to {least}"
+    for result in (template(flag, check=False), helm("lint", "--strict", str(CHART), *flag, check=False)):
+        assert result.returncode != 0 and message in result.stdout + result.stderr
+
+
 def test_every_pod_is_restricted_and_probed() -> None:
     for doc in workloads(rendered("dev")[1]):
         spec = pod_spec(doc)

@@ -82,7 +82,7 @@ def test_network_policies_open_exactly_its_flows() -> None:
 
 @pytest.mark.parametrize(("extra", "message"), [
     (["--set", "loadtest.firstClient=2"], "but this release's trainers run clients 0..3"),
-    (["--set", "loadtest.clients=0"], "loadtest.clients must be at least 1"),
+    (["--set", "loadtest.clients=0"], "loadtest.clients: Must be greater than or equal to 1"),
     (["--set", "loadtest.client=3"], "Additional property client is not allowed"),
     (["--set-json", f"keys.publicJson={json.dumps(json.dumps(PUBLIC))}", "--set", "loadtest.clients=5"],
      "(9) exceeds the 8 clients of keys.publicJson"),

@@ -58,8 +58,13 @@ REFINED: dict[str, dict[str, Any]] = {
     "blockProducer.aggregationWorkers": {"type": "integer", "minimum": 1},
     "trainer.epochs": {"type": "integer", "minimum": 1},
     "ipfsGateway.maxBlobBytes": {"type": "integer", "minimum": 1},
+    **{f"loadtest.{k}": {"type": "integer", "minimum": 1}
+       for k in ("clients", "rounds", "concurrency", "poolWorkers", "roundTimeoutSeconds")},
+    "loadtest.firstClient": {"type": "integer", "minimum": 0},
     "nats.max*Store": NATS_SIZE,
     "nats.maxPayload": NATS_SIZE,
+    "nats.lameDuckDurationSeconds": {"type": "integer", "minimum": 30},
+    "nats.lameDuckGracePeriodSeconds": {"type": "integer", "minimum": 1},
     "monitoring.podMonitor.interval": DURATION,
     "monitoring.podMonitor.scrapeTimeout": DURATION,
     "monitoring.alerts.proverQueueFor": DURATION,
