@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from zkpot.bus.server import free_port, nats_server_binary
+from zkpot.infra.nats import nats_server_binary
+from zkpot.infra.ports import free_port
 
 from .chart import component, pod_spec, template, template_docs
 
