@@ -7,42 +7,47 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
-from zkpot.bus import Bus, JetStreamBus
+from zkpot.bus import JetStreamBus
 from zkpot.config import Settings
 from zkpot.db.engine import create_engine, migrate, ping
 from zkpot.domain import Genesis
 from zkpot.gateway.client import GatewayClient
-from zkpot.metrics import Metrics
+from zkpot.services.runtime import ReadyCheck
 from zkpot.task import read_genesis
 
 log = logging.getLogger("zkpot.service")
 T = TypeVar("T")
 
 
+class Worker(Protocol):
+    """A service's business as its unit tests drive it: ``stop`` ends what ``start`` began, not the connections."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def done(self) -> None: ...
+
+
 @dataclasses.dataclass
 class Deps:
-    settings: Settings
-    metrics: Metrics
-    instance: str
-    bus: Bus
-    engine: AsyncEngine
-    gateway: GatewayClient | None
-    genesis: Genesis | None
+    """The connections a service process opens: its bus, its database engine and its gateway client."""
 
-    def checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
-        checks: dict[str, Callable[[], Awaitable[bool]]] = {"postgres": lambda: ping(self.engine),
-                                                            "nats": self._nats_ok}
-        if self.gateway is not None:
-            checks["gateway"] = self._gateway_ok
-        return checks
+    settings: Settings
+    instance: str
+    bus: JetStreamBus
+    engine: AsyncEngine
+    gateway: GatewayClient
+
+    def checks(self) -> dict[str, ReadyCheck]:
+        return {"postgres": lambda: ping(self.engine), "nats": self._nats_ok, "gateway": self._gateway_ok}
 
     async def _nats_ok(self) -> bool:
-        nc = getattr(self.bus, "nc", None)
-        return bool(nc is None or nc.is_connected)
+        return bool(self.bus.nc.is_connected)
 
     async def _gateway_ok(self) -> bool:
         url = self.settings.string("ZKPOT_GATEWAY_URL").rstrip("/") + "/healthz"
@@ -52,10 +57,32 @@ class Deps:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.bus.close()
-        if self.gateway is not None:
-            with contextlib.suppress(Exception):
-                await self.gateway.close()
+        with contextlib.suppress(Exception):
+            await self.gateway.close()
         await self.engine.dispose()
+
+
+@dataclasses.dataclass
+class Hosted:
+    """A ``Worker`` on the connections of ``deps``: ready while they answer; they close once the worker stopped."""
+
+    worker: Worker
+    deps: Deps
+
+    async def start(self) -> None:
+        await self.worker.start()
+
+    async def stop(self) -> None:
+        try:
+            await self.worker.stop()
+        finally:
+            await self.deps.close()
+
+    def ready_checks(self) -> dict[str, ReadyCheck]:
+        return self.deps.checks()
+
+    async def done(self) -> None:
+        await self.worker.done()
 
 
 async def retry_start(what: str, make: Callable[[], Awaitable[T]], attempts: int = 30, delay_s: float = 1.0) -> T:
@@ -71,7 +98,7 @@ async def retry_start(what: str, make: Callable[[], Awaitable[T]], attempts: int
     raise AssertionError("unreachable")
 
 
-async def connect(settings: Settings, metrics: Metrics, *, gateway: bool = True) -> Deps:
+async def connect(settings: Settings) -> Deps:
     """Connect to NATS and Postgres (migrating this service's schema), and make the gateway client."""
     service = settings.service
     instance = settings.get("ZKPOT_INSTANCE") or service
@@ -80,13 +107,9 @@ async def connect(settings: Settings, metrics: Metrics, *, gateway: bool = True)
     engine = create_engine(url, application_name=f"zkpot-{instance}")
     bus = await retry_start("nats", lambda: JetStreamBus.connect(settings.string("ZKPOT_NATS_URL"), name=instance))
     await retry_start("nats streams", bus.ensure_streams)
-    client = GatewayClient(settings.string("ZKPOT_GATEWAY_URL")) if gateway else None
-    genesis_path = settings.get("ZKPOT_GENESIS")
-    genesis = read_genesis(settings.path("ZKPOT_GENESIS")) if genesis_path else None
-    return Deps(settings, metrics, instance, bus, engine, client, genesis)
+    return Deps(settings, instance, bus, engine, GatewayClient(settings.string("ZKPOT_GATEWAY_URL")))
 
 
-def require(value: Any, what: str) -> Any:
-    if value is None:
-        raise RuntimeError(f"{what} is required here")
-    return value
+def genesis(settings: Settings) -> Genesis:
+    """The task's genesis block, from ``ZKPOT_GENESIS`` (required by every service that judges or trains)."""
+    return read_genesis(settings.path("ZKPOT_GENESIS"))

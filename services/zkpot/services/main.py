@@ -8,7 +8,8 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from zkpot.config import Settings
-from zkpot.domain import BoxKeyPair, SigningKey
+from zkpot.db import ProducerRepo, ProverRepo, TrainerRepo, ValidatorRepo
+from zkpot.domain import BoxKeyPair, Genesis, SigningKey
 from zkpot.metrics import Metrics
 from zkpot.ml import data as zdata
 from zkpot.services import deps as d
@@ -22,50 +23,58 @@ async def build_trainer(s: Settings, m: Metrics) -> Service:
     from zkpot.services.trainer import Trainer
 
     torch.set_num_threads(1)
-    deps = await d.connect(s, m)
+    genesis = d.genesis(s)
     index = s.int("ZKPOT_CLIENT_INDEX")
-    genesis = d.require(deps.genesis, "genesis")
     data = s.get("ZKPOT_TRAIN_DATA")
     shard = zdata.load_npz(s.path("ZKPOT_TRAIN_DATA")) if data else zdata.client_shard(index, len(genesis.clients))
-    return Trainer(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), index, shard,
-                   s.string("ZKPOT_PROVER_BOX_KEY"), s.int("ZKPOT_EPOCHS"))
+    deps = await d.connect(s)
+    return d.Hosted(Trainer(deps.bus, TrainerRepo(deps.engine), deps.gateway, genesis,
+                            SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), index, shard,
+                            s.string("ZKPOT_PROVER_BOX_KEY"), s.int("ZKPOT_EPOCHS"), m), deps)
 
 
 async def build_prover(s: Settings, m: Metrics) -> Service:
     from zkpot.services.prover import Prover
 
     circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
-    deps = await d.connect(s, m)
-    return Prover(deps, circuit, BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")),
-                  s.int("ZKPOT_PROVER_WORKERS"))
+    deps = await d.connect(s)
+    return d.Hosted(Prover(deps.bus, ProverRepo(deps.engine), deps.gateway, circuit,
+                           BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")), s.int("ZKPOT_PROVER_WORKERS"),
+                           m), deps)
 
 
 async def build_validator(s: Settings, m: Metrics) -> Service:
     from zkpot.services.validator import Validator
+
     circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
-    deps = await d.connect(s, m)
-    _check_circuit(deps, circuit)
-    return Validator(deps, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), circuit.checker())
+    genesis = _checked_genesis(s, circuit)
+    deps = await d.connect(s)
+    return d.Hosted(Validator(deps.bus, ValidatorRepo(deps.engine), deps.gateway, genesis,
+                              SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), circuit.checker(), m), deps)
 
 
 async def build_producer(s: Settings, m: Metrics) -> Service:
     from zkpot.services.producer import Producer
 
     circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
-    deps = await d.connect(s, m)
-    _check_circuit(deps, circuit)
-    return Producer(deps, circuit, SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
-                    BoxKeyPair.from_hex(s.secret_hex("ZKPOT_AGGREGATOR_KEY_FILE")), s.int("ZKPOT_ROUNDS"),
-                    workers=s.int("ZKPOT_AGGREGATION_WORKERS"))
+    genesis = _checked_genesis(s, circuit)
+    deps = await d.connect(s)
+    return d.Hosted(Producer(deps.bus, ProducerRepo(deps.engine), deps.gateway, genesis, circuit,
+                             SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
+                             BoxKeyPair.from_hex(s.secret_hex("ZKPOT_AGGREGATOR_KEY_FILE")), s.int("ZKPOT_ROUNDS"), m,
+                             workers=s.int("ZKPOT_AGGREGATION_WORKERS")), deps)
 
 
-def _check_circuit(deps: d.Deps, circuit: ProofSystem) -> None:
+def _checked_genesis(s: Settings, circuit: ProofSystem) -> Genesis:
+    """The genesis block, once the circuit in ZKPOT_CIRCUIT_DIR is found to be the one it pins."""
     from zkpot.errors import InputError
     from zkpot.task import check_circuit
 
-    problems = check_circuit(d.require(deps.genesis, "genesis"), circuit)
+    genesis = d.genesis(s)
+    problems = check_circuit(genesis, circuit)
     if problems:
         raise InputError("the circuit in ZKPOT_CIRCUIT_DIR is not the one genesis pins: " + "; ".join(problems))
+    return genesis
 
 
 BUILDERS: dict[str, Callable[[Settings, Metrics], Awaitable[Service]]] = {

@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zkpot.bus import Delivery
+from zkpot.bus import Bus, Delivery, Subscription
 from zkpot.bus.subjects import (
     BLOCK_FINALIZED,
     BLOCK_PROPOSED,
@@ -27,7 +28,7 @@ from zkpot.bus.subjects import (
     proposed_id,
     round_open_id,
 )
-from zkpot.db.producer import ProducerRepo
+from zkpot.db.stores import ProducerStore
 from zkpot.domain import (
     Attestation,
     Block,
@@ -46,11 +47,12 @@ from zkpot.domain.errors import SealError
 from zkpot.domain.events import Finalized, Proposal, RoundOpen
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
+from zkpot.metrics import Metrics
 from zkpot.ml import data as zdata
 from zkpot.ml.model import Arch, Weights, count_correct, weights_from_bytes, weights_to_bytes
 from zkpot.pool import spawn_pool
 from zkpot.roles import producer as rproducer
-from zkpot.services.deps import Deps
+from zkpot.services.blobs import Blobs
 from zkpot.storage.errors import StorageError
 from zkpot.task import initial_model_bytes
 from zkpot.zk.system import ProofSystem
@@ -67,31 +69,31 @@ def _commit(job: tuple[ProofSystem, Weights]) -> str:
 
 
 class Producer:
-    def __init__(self, deps: Deps, circuit: ProofSystem, key: SigningKey, aggregator: BoxKeyPair, rounds: int,
-                 *, workers: int = 1) -> None:
-        genesis: Genesis = deps.genesis  # type: ignore[assignment]
+    def __init__(self, bus: Bus, store: ProducerStore, blobs: Blobs, genesis: Genesis, circuit: ProofSystem,
+                 key: SigningKey, aggregator: BoxKeyPair, rounds: int, metrics: Metrics, *, workers: int = 1,
+                 pool: Callable[[int], Executor] = spawn_pool) -> None:
+        """``pool(workers)`` makes the executor commitments are re-derived in (default: spawned processes)."""
         if key.public_hex != genesis.producer or aggregator.public_hex != genesis.aggregator_box_key:
             raise InputError("the producer or aggregator key does not match genesis")
-        self.deps, self.genesis, self.circuit = deps, genesis, circuit
+        self.bus, self.repo, self.blobs, self.genesis, self.circuit = bus, store, blobs, genesis, circuit
         self.key, self.aggregator, self.rounds = key, aggregator, rounds
         if workers < 1:
             raise InputError(f"the producer needs at least 1 aggregation worker, not {workers}")
-        self.workers = workers
+        self.workers, self._make_pool = workers, pool
         self.arch = Arch(tuple(int(n) for n in genesis.arch["layers"]))
-        self.repo = ProducerRepo(deps.engine)
-        self.metrics = deps.metrics
-        self.pool: ProcessPoolExecutor | None = None
+        self.metrics = metrics
+        self.pool: Executor | None = None
         self._wake = asyncio.Event()
-        self._subs: list[Any] = []
+        self._subs: list[Subscription] = []
         self._driver: asyncio.Task[None] | None = None
         self._test = zdata.public_test_set(genesis.samples)
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.pool = spawn_pool(self.workers)
+        self.pool = self._make_pool(self.workers)
         await self._publish_initial_model()
-        bus = self.deps.bus
+        bus = self.bus
         self._subs = [
             await bus.subscribe(TX_SUBMITTED, "producer-txs", self.on_tx, metrics=self.metrics),
             await bus.subscribe(TX_ATTESTED, "producer-attestations", self.on_attestation, metrics=self.metrics),
@@ -104,12 +106,9 @@ class Producer:
             self._driver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._driver
-        await self.deps.close()
+        await asyncio.gather(*(s.stop() for s in self._subs))
         if self.pool:
             self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def ready_checks(self):  # type: ignore[no-untyped-def]
-        return self.deps.checks()
 
     async def done(self) -> None:
         waits = [asyncio.ensure_future(s.wait()) for s in self._subs]
@@ -122,7 +121,7 @@ class Producer:
 
     async def _publish_initial_model(self) -> None:
         data = initial_model_bytes(self.arch)
-        cid = await self.deps.gateway.put(BlobKind.GLOBAL, data)  # type: ignore[union-attr]
+        cid = await self.blobs.put(BlobKind.GLOBAL, data)
         if cid != self.genesis.initial_model_cid:
             raise InputError(f"the initial model's CID {cid} differs from genesis {self.genesis.initial_model_cid}")
 
@@ -191,7 +190,7 @@ class Producer:
             row = await self.repo.get_round(round_)
         assert row is not None
         event = RoundOpen(round_, row.parent, row.global_model_cid, int(row.deadline.timestamp() * 1000))
-        await self.deps.bus.publish(ROUND_OPEN, event.to_dict(), round_open_id(round_))
+        await self.bus.publish(ROUND_OPEN, event.to_dict(), round_open_id(round_))
         log.info("round open", extra={"round": round_, "deadline_ms": event.deadline_ms})
         return event
 
@@ -237,7 +236,7 @@ class Producer:
         else:  # nothing verified: the global model carries over
             weights = weights_from_bytes(self.arch, await self._get(event.global_model_cid))
         data = weights_to_bytes(weights)
-        cid = await self.deps.gateway.put(BlobKind.GLOBAL, data)  # type: ignore[union-attr]
+        cid = await self.blobs.put(BlobKind.GLOBAL, data)
         model = rproducer.GlobalModel(cid, sha256_hex(data), await self._commitment(weights),
                                       count_correct(self.arch, weights, self._test))
         block = rproducer.make_block(self.genesis, head, event.round, [tx for tx, _ in opened], [*rejected, *dropped],
@@ -265,7 +264,7 @@ class Producer:
             return None
 
     async def _get(self, cid: str) -> bytes:
-        return await self.deps.gateway.get(cid, MAX_MODEL_BYTES)  # type: ignore[union-attr]
+        return await self.blobs.get(cid, MAX_MODEL_BYTES)
 
     async def _commitment(self, weights: Weights) -> str:
         loop = asyncio.get_running_loop()
@@ -274,7 +273,7 @@ class Producer:
     async def _propose_and_finalize(self, block: Block, t_open: float) -> None:
         _, atts = await self._round_txs(RoundOpen(block.header.round, block.header.prev_hash, "", 0))
         proposal = Proposal.of(block, atts)
-        await self.deps.bus.publish(BLOCK_PROPOSED, proposal.to_dict(), proposed_id(block.hash))
+        await self.bus.publish(BLOCK_PROPOSED, proposal.to_dict(), proposed_id(block.hash))
         t = time.monotonic()
         votes = await self._await_votes(block)
         if votes is None:
@@ -285,7 +284,7 @@ class Producer:
         await self.repo.finalize_block(block.hash)
         await self.repo.finalize_round(block.header.round, finalization_s=round(time.monotonic() - t, 3))
         final = Finalized(proposal, tuple(votes))
-        await self.deps.bus.publish(BLOCK_FINALIZED, final.to_dict(), finalized_id(block.hash))
+        await self.bus.publish(BLOCK_FINALIZED, final.to_dict(), finalized_id(block.hash))
         self._observe_phase("finalization", time.monotonic() - t)
         self._record_final(block, time.monotonic() - t_open)
 

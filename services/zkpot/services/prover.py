@@ -10,21 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
-from zkpot.bus import Delivery, track_queue_depth
+from zkpot.bus import Bus, Delivery, Subscription, track_queue_depth
 from zkpot.bus.errors import RetryLater
 from zkpot.bus.subjects import PROVE_JOBS, proof_done_subject
-from zkpot.db.prover import ProverRepo
+from zkpot.db.stores import ProverStore
 from zkpot.domain import BoxKeyPair, MalformedMessage, open_sealed
 from zkpot.domain.errors import SealError
 from zkpot.domain.events import ProofDone, ProveJob
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
+from zkpot.metrics import Metrics
 from zkpot.ml.model import weights_from_bytes
 from zkpot.pool import spawn_pool
-from zkpot.services.deps import Deps
+from zkpot.services.blobs import Blobs
 from zkpot.storage.errors import StorageError, StorageUnavailable
 from zkpot.zk.system import ProofResult, ProofSystem, prove_job
 
@@ -34,33 +36,34 @@ ACK_WAIT_S = 60.0
 
 
 class Prover:
-    def __init__(self, deps: Deps, circuit: ProofSystem, key: BoxKeyPair, workers: int) -> None:
-        self.deps, self.circuit, self.key = deps, circuit, key
-        self.repo = ProverRepo(deps.engine)
-        self.metrics = deps.metrics
+    def __init__(self, bus: Bus, store: ProverStore, blobs: Blobs, circuit: ProofSystem, key: BoxKeyPair, workers: int,
+                 metrics: Metrics, *, pool: Callable[[int], Executor] = spawn_pool) -> None:
+        """``pool(workers)`` makes the executor proofs run in (default: spawned worker processes)."""
+        self.bus, self.repo, self.blobs, self.circuit, self.key = bus, store, blobs, circuit, key
+        self.metrics = metrics
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
-        self._sub: Any = None
+        self._make_pool = pool
+        self.pool: Executor | None = None
+        self._sub: Subscription | None = None
         self._depth: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.pool = spawn_pool(self.workers)
-        self._sub = await self.deps.bus.subscribe(PROVE_JOBS, DURABLE, self.on_job, queue=True, ack_wait_s=ACK_WAIT_S,
-                                                  concurrency=self.workers, max_deliver=5, retry_delay_s=5,
-                                                  metrics=self.metrics)
-        self._depth = asyncio.create_task(track_queue_depth(self.deps.bus, self.metrics, DURABLE))
+        self.pool = self._make_pool(self.workers)
+        self._sub = await self.bus.subscribe(PROVE_JOBS, DURABLE, self.on_job, queue=True, ack_wait_s=ACK_WAIT_S,
+                                             concurrency=self.workers, max_deliver=5, retry_delay_s=5,
+                                             metrics=self.metrics)
+        self._depth = asyncio.create_task(track_queue_depth(self.bus, self.metrics, DURABLE))
 
     async def stop(self) -> None:
         if self._depth:
             self._depth.cancel()
-        await self.deps.close()  # stops the subscription first: the proof in flight finishes and is acked
+        if self._sub is not None:
+            await self._sub.stop()  # the proof in flight finishes and is acked
         if self.pool:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def ready_checks(self):  # type: ignore[no-untyped-def]
-        return self.deps.checks()
-
     async def done(self) -> None:
+        assert self._sub is not None, "start() first"
         await self._sub.wait()
 
     async def on_job(self, msg: Delivery) -> None:
@@ -92,11 +95,11 @@ class Prover:
     async def _report(self, done: ProofDone) -> None:
         job = await self.repo.get(done.job_id)
         member = job.job["member"] if job else "0"
-        await self.deps.bus.publish(proof_done_subject(member), done.to_dict(), f"proof-{done.job_id}")
+        await self.bus.publish(proof_done_subject(member), done.to_dict(), f"proof-{done.job_id}")
 
     async def _weights(self, job: ProveJob) -> dict[str, Any]:
         try:
-            sealed = await self.deps.gateway.get(job.weights_cid, 16 * 1024 * 1024)  # type: ignore[union-attr]
+            sealed = await self.blobs.get(job.weights_cid, 16 * 1024 * 1024)
         except StorageError as e:
             if isinstance(e, StorageUnavailable):
                 raise RetryLater(f"gateway unavailable: {e}") from e
@@ -118,7 +121,7 @@ class Prover:
             await self.repo.fail(job.job_id, f"{type(e).__name__}: {e}")
             self.metrics["zkpot_prove_jobs"].labels("failed").inc()
             if self.pool is not None and getattr(self.pool, "_broken", False):
-                self.pool = spawn_pool(self.workers)
+                self.pool = self._make_pool(self.workers)
             raise RetryLater(f"proof of job {job.job_id} failed: {e}", delay_s=5) from e
         elapsed = time.perf_counter() - t
         self.metrics["zkpot_proof_seconds"].observe(elapsed)
@@ -130,6 +133,6 @@ class Prover:
 
     async def _upload(self, proof: bytes) -> str:
         try:
-            return await self.deps.gateway.put(BlobKind.PROOF, proof)  # type: ignore[union-attr]
+            return await self.blobs.put(BlobKind.PROOF, proof)
         except StorageError as e:
             raise RetryLater(f"gateway could not store the proof: {e}") from e

@@ -11,20 +11,21 @@ import asyncio
 import hashlib
 import logging
 import time
-from typing import Any
 
-from zkpot.bus import Delivery
+from zkpot.bus import Bus, Delivery, Subscription
 from zkpot.bus.errors import RetryLater
 from zkpot.bus.subjects import ROUND_OPEN, TX_SUBMITTED, proof_done_subject, prove_subject
-from zkpot.db.trainer import TrainedRound, TrainerRepo
+from zkpot.db.stores import TrainerStore
+from zkpot.db.trainer import TrainedRound
 from zkpot.domain import Genesis, MalformedMessage, SigningKey, seal
 from zkpot.domain.events import ProofDone, ProveJob, RoundOpen
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
+from zkpot.metrics import Metrics
 from zkpot.ml import data as zdata
 from zkpot.ml.model import Arch, count_correct, weights_from_bytes, weights_to_bytes
 from zkpot.roles import client as rclient
-from zkpot.services.deps import Deps
+from zkpot.services.blobs import Blobs
 from zkpot.storage.errors import StorageError, StorageUnavailable
 
 log = logging.getLogger("zkpot.trainer")
@@ -32,17 +33,15 @@ MAX_MODEL_BYTES = 16 * 1024 * 1024
 
 
 class Trainer:
-    def __init__(self, deps: Deps, key: SigningKey, index: int, shard: zdata.Dataset, prover_box_key: str,
-                 epochs: int) -> None:
-        genesis: Genesis = deps.genesis  # type: ignore[assignment]
+    def __init__(self, bus: Bus, store: TrainerStore, blobs: Blobs, genesis: Genesis, key: SigningKey, index: int,
+                 shard: zdata.Dataset, prover_box_key: str, epochs: int, metrics: Metrics) -> None:
         if index >= len(genesis.clients) or genesis.clients[index] != key.public_hex:
             raise InputError(f"this trainer's key is not client {index} of the genesis registry")
-        self.deps, self.genesis, self.key, self.index = deps, genesis, key, index
+        self.bus, self.repo, self.blobs, self.genesis, self.key, self.index = bus, store, blobs, genesis, key, index
         self.shard, self.prover_box_key, self.epochs = shard, prover_box_key, epochs
         self.arch = Arch(tuple(int(n) for n in genesis.arch["layers"]))
-        self.repo = TrainerRepo(deps.engine)
-        self.metrics = deps.metrics
-        self._subs: list[Any] = []
+        self.metrics = metrics
+        self._subs: list[Subscription] = []
         self._test = zdata.public_test_set(genesis.samples)
 
     @property
@@ -52,17 +51,14 @@ class Trainer:
     async def start(self) -> None:
         durable = f"trainer-{self.index}"
         self._subs = [
-            await self.deps.bus.subscribe(ROUND_OPEN, durable + "-rounds", self.on_round_open, ack_wait_s=120,
-                                          metrics=self.metrics),
-            await self.deps.bus.subscribe(proof_done_subject(self.member), durable + "-proofs", self.on_proof,
-                                          metrics=self.metrics),
+            await self.bus.subscribe(ROUND_OPEN, durable + "-rounds", self.on_round_open, ack_wait_s=120,
+                                     metrics=self.metrics),
+            await self.bus.subscribe(proof_done_subject(self.member), durable + "-proofs", self.on_proof,
+                                     metrics=self.metrics),
         ]
 
     async def stop(self) -> None:
-        await self.deps.close()
-
-    def ready_checks(self):  # type: ignore[no-untyped-def]
-        return self.deps.checks()
+        await asyncio.gather(*(s.stop() for s in self._subs))
 
     async def done(self) -> None:
         await asyncio.gather(*(s.wait() for s in self._subs))
@@ -73,7 +69,7 @@ class Trainer:
         known = await self.repo.get_round(self.key.public_hex, event.round)
         if known is not None and known.job:
             # trained already (a redelivery after a crash): hand the same job over again; its msg id dedupes it
-            await self.deps.bus.publish(prove_subject(self.member), known.job, ProveJob.from_dict(known.job).job_id)
+            await self.bus.publish(prove_subject(self.member), known.job, ProveJob.from_dict(known.job).job_id)
             return
         if event.deadline_ms < time.time() * 1000:
             log.warning("round already past its deadline; not joining", extra={"round": event.round})
@@ -101,7 +97,7 @@ class Trainer:
             global_model_cid=event.global_model_cid, status="proving", model_cid=model_cid,
             model_sha256=hashlib.sha256(sealed.sealed).hexdigest(), n_train=sealed.n_train, float_correct=correct,
             train_s=round(train_s, 3), job_id=job.job_id, job=job.to_dict()))
-        await self.deps.bus.publish(prove_subject(self.member), job.to_dict(), job.job_id)
+        await self.bus.publish(prove_subject(self.member), job.to_dict(), job.job_id)
         self.metrics["zkpot_rounds_joined"].inc()
         log.info("trained and queued a proof", extra={"round": event.round, "float_correct": correct,
                                                        "train_s": round(train_s, 2)})
@@ -117,13 +113,13 @@ class Trainer:
                              samples=done.samples, proof=proof, proof_cid=done.proof_cid,
                              model=rclient.SealedModel(sealed, row.n_train or 0), model_cid=row.model_cid,
                              now_ms=done.finished_ms)
-        await self.deps.bus.publish(TX_SUBMITTED, tx.to_dict(), tx.tx_id)
+        await self.bus.publish(TX_SUBMITTED, tx.to_dict(), tx.tx_id)
         await self.repo.set_status(self.key.public_hex, done.round, "submitted")
         log.info("submitted transaction", extra={"round": done.round, "tx": tx.tx_id, "correct": done.correct})
 
     async def _fetch(self, cid: str) -> bytes:
         try:
-            return await self.deps.gateway.get(cid, MAX_MODEL_BYTES)  # type: ignore[union-attr]
+            return await self.blobs.get(cid, MAX_MODEL_BYTES)
         except StorageError as e:
             if isinstance(e, StorageUnavailable):
                 raise RetryLater(f"gateway unavailable: {e}") from e
@@ -131,7 +127,7 @@ class Trainer:
 
     async def _put(self, kind: BlobKind, data: bytes) -> str:
         try:
-            return await self.deps.gateway.put(kind, data)  # type: ignore[union-attr]
+            return await self.blobs.put(kind, data)
         except StorageError as e:
             raise RetryLater(f"gateway could not store a {kind} blob: {e}") from e
 

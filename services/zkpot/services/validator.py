@@ -12,10 +12,10 @@ import logging
 import time
 from typing import Any
 
-from zkpot.bus import Delivery
+from zkpot.bus import Bus, Delivery, Subscription
 from zkpot.bus.errors import RetryLater
 from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, BLOCK_VOTE, TX_ATTESTED, TX_SUBMITTED
-from zkpot.db.validator import ValidatorRepo
+from zkpot.db.stores import ValidatorStore
 from zkpot.domain import (
     Attestation,
     Block,
@@ -32,8 +32,9 @@ from zkpot.domain import (
     check_votes,
 )
 from zkpot.domain.events import Finalized, Proposal
+from zkpot.metrics import Metrics
 from zkpot.roles import validator as rvalidator
-from zkpot.services.deps import Deps
+from zkpot.services.blobs import Blobs
 from zkpot.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 from zkpot.zk.common import MAX_PROOF_BYTES
 
@@ -56,31 +57,28 @@ class TimedChecker:
 
 
 class Validator:
-    def __init__(self, deps: Deps, key: SigningKey, verifier: ProofChecker) -> None:
-        genesis: Genesis = deps.genesis  # type: ignore[assignment]
+    def __init__(self, bus: Bus, store: ValidatorStore, blobs: Blobs, genesis: Genesis, key: SigningKey,
+                 verifier: ProofChecker, metrics: Metrics) -> None:
         if key.public_hex not in genesis.validators:
             raise MalformedMessage("this validator's key is not in the genesis validator set")
-        self.deps, self.genesis, self.key = deps, genesis, key
+        self.bus, self.repo, self.blobs, self.genesis, self.key = bus, store, blobs, genesis, key
         self.id = key.public_hex
-        self.repo = ValidatorRepo(deps.engine)
-        self.metrics = deps.metrics
+        self.metrics = metrics
         self.checker = TimedChecker(verifier, self.metrics)
-        self._sub: Any = None
+        self._sub: Subscription | None = None
 
     async def start(self) -> None:
         await self._update_chain_metrics()
         index = self.genesis.validators.index(self.id)
-        self._sub = await self.deps.bus.subscribe((TX_SUBMITTED, BLOCK_PROPOSED, BLOCK_FINALIZED),
-                                                  f"validator-{index}", self.on_event, ack_wait_s=30,
-                                                  metrics=self.metrics)
+        self._sub = await self.bus.subscribe((TX_SUBMITTED, BLOCK_PROPOSED, BLOCK_FINALIZED),
+                                            f"validator-{index}", self.on_event, ack_wait_s=30, metrics=self.metrics)
 
     async def stop(self) -> None:
-        await self.deps.close()
-
-    def ready_checks(self):  # type: ignore[no-untyped-def]
-        return self.deps.checks()
+        if self._sub is not None:
+            await self._sub.stop()
 
     async def done(self) -> None:
+        assert self._sub is not None, "start() first"
         await self._sub.wait()
 
     async def on_event(self, msg: Delivery) -> None:
@@ -136,7 +134,7 @@ class Validator:
             self.metrics["zkpot_tx_rejected"].labels(str(reason)).inc()
 
     async def _publish_attestation(self, attestation: Attestation) -> None:
-        await self.deps.bus.publish(TX_ATTESTED, attestation.to_dict(), attestation.attestation_id)
+        await self.bus.publish(TX_ATTESTED, attestation.to_dict(), attestation.attestation_id)
 
     async def _view(self) -> RoundView:
         head = await self._head()
@@ -153,7 +151,7 @@ class Validator:
     async def _fetch(self, cid: str, max_size: int) -> bytes | None:
         """The blob, None when it definitively cannot be had (a rule then fails), RetryLater on a passing fault."""
         try:
-            return await self.deps.gateway.get(cid, max_size)  # type: ignore[union-attr]
+            return await self.blobs.get(cid, max_size)
         except BlobNotFound:
             return None
         except StorageError as e:
@@ -191,7 +189,7 @@ class Validator:
 
     async def _publish_vote(self, vote: Vote) -> None:
         await self.repo.add_vote(self.id, vote)
-        await self.deps.bus.publish(BLOCK_VOTE, vote.to_dict(), vote.vote_id)
+        await self.bus.publish(BLOCK_VOTE, vote.to_dict(), vote.vote_id)
 
     async def on_finalized(self, final: Finalized) -> None:
         block = final.block

@@ -1,0 +1,27 @@
+"""A service's connections against a real nats-server and PostgreSQL: connect, readiness, close."""
+
+from __future__ import annotations
+
+import pytest
+from zkpot.config import Settings
+from zkpot.db import ValidatorRepo, current_revision, head_revision
+from zkpot.services.deps import connect
+
+pytestmark = pytest.mark.integration
+
+
+async def test_connect_migrates_answers_the_checks_and_closes(database_url: str, nats_url: str,
+                                                              unused_tcp_port: int) -> None:
+    settings = Settings("validator", {"ZKPOT_DATABASE_URL": database_url, "ZKPOT_NATS_URL": nats_url,
+                                      "ZKPOT_GATEWAY_URL": f"http://127.0.0.1:{unused_tcp_port}"})
+    deps = await connect(settings)
+    try:
+        assert await current_revision(database_url, "validator") == head_revision("validator")
+        checks = {name: await check() for name, check in deps.checks().items() if name != "gateway"}
+        assert checks == {"postgres": True, "nats": True}
+        assert await ValidatorRepo(deps.engine).latest_final("ab" * 32) is None  # the root's SQL store works
+        with pytest.raises(OSError):
+            await deps.checks()["gateway"]()  # nothing listens there: /readyz counts this as not ready
+    finally:
+        await deps.close()
+    assert deps.bus.nc.is_closed

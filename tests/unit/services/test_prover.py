@@ -1,0 +1,75 @@
+"""The prover on the in-memory bus and store with the fake proof system: it proves a member's sealed weights,
+reports the result, records a job it cannot open, and after a restart does not prove a done job twice."""
+
+from __future__ import annotations
+
+from zkpot.bus import Delivery
+from zkpot.bus.subjects import proof_done_subject, prove_subject
+from zkpot.db.memory import MemoryProverRepo
+from zkpot.domain import seal
+from zkpot.domain.events import ProofDone, ProveJob
+from zkpot.ml.model import weights_to_bytes
+from zkpot.services.prover import Prover
+from zkpot.services.trainer import job_id
+
+from .support import Task, counter, eventually
+
+
+async def _job(task: Task, seed: int, *, to: str | None = None) -> ProveJob:
+    """Member 0's job for round 1: weights of ``seed`` sealed to the prover (or to the key ``to``)."""
+    client = task.keys.clients[0].public_hex
+    sealed = seal(weights_to_bytes(task.weights(seed)), to or task.keys.prover.public_hex)
+    return ProveJob(job_id=job_id(client, 1), client=client, member="0", round=1, parent=task.genesis.genesis_hash,
+                    weights_cid=await task.blobs.put("model", sealed))
+
+
+async def _run(task: Task, prover_store: MemoryProverRepo, job: ProveJob, until: str) -> Prover:
+    """A prover on ``prover_store`` takes ``job`` from the bus until the job's status is ``until``."""
+    prover = task.prover(prover_store)
+    await prover.start()
+    try:
+        await task.bus.publish(prove_subject(job.member), job.to_dict(), job.job_id)
+        await eventually(lambda: (row := prover_store.jobs.get(job.job_id)) is not None and row.status == until,
+                         f"the job {until}")
+    finally:
+        await prover.stop()
+    return prover
+
+
+async def test_a_job_is_proved_and_its_result_reported_to_the_member() -> None:
+    async with Task(clients=1) as task:
+        store, job = MemoryProverRepo(), await _job(task, 1)
+        prover = await _run(task, store, job, "done")
+        reported = task.payloads(proof_done_subject("0"))
+    done = ProofDone.from_dict(reported[0])
+    assert (done.job_id, done.client, done.round) == (job.job_id, job.client, 1)
+    assert done.commitment == task.system.commitment(task.weights(1))
+    claims = task.system.checker().check(await task.blobs.get(done.proof_cid, 1 << 20))
+    assert (claims.commitment, claims.correct, claims.samples) == (done.commitment, done.correct, done.samples)
+    row = await store.get(job.job_id)
+    assert row is not None and row.attempts == 1 and row.proof_cid == done.proof_cid
+    assert row.job["result"] == done.to_dict()
+    assert counter(prover.metrics, "zkpot_prove_jobs", status="done") == 1
+
+
+async def test_weights_it_cannot_open_fail_the_job() -> None:
+    async with Task(clients=1) as task:
+        store, job = MemoryProverRepo(), await _job(task, 1, to=task.keys.aggregator.public_hex)
+        prover = await _run(task, store, job, "failed")
+        row = await store.get(job.job_id)
+        assert row is not None and row.error and row.attempts == 1
+        assert task.payloads(proof_done_subject("0")) == [] and task.system.proofs == 0
+        assert counter(prover.metrics, "zkpot_prove_jobs", status="failed") == 1
+
+
+async def test_a_restarted_prover_reports_a_done_job_again_without_proving_it() -> None:
+    async with Task(clients=1) as task:
+        store, job = MemoryProverRepo(), await _job(task, 1)
+        await _run(task, store, job, "done")
+        assert task.system.proofs == 1
+        again = task.prover(store)  # a new process over the same database; the job is redelivered
+        await again.on_job(Delivery(prove_subject("0"), job.to_dict(), 2, job.job_id, raw=None))  # type: ignore[arg-type]
+        assert task.system.proofs == 1 and len(task.payloads(proof_done_subject("0"))) == 1  # same msg id
+        row = await store.get(job.job_id)
+        assert row is not None and row.attempts == 1 and row.status == "done"
+        assert counter(again.metrics, "zkpot_prove_jobs", status="done") == 0
