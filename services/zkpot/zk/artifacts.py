@@ -35,3 +35,11 @@ def write_json(path: Path, obj: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
+
+
+VOLATILE_SETTINGS = ("timestamp",)  # ezkl's gen_settings stamps the time it ran: the same circuit, another hash
+
+
+def settings_sha256(settings: dict[str, Any]) -> str:
+    """Hash of ezkl settings without the fields that differ between two runs of the same ``gen_settings``."""
+    return json_sha256({k: v for k, v in settings.items() if k not in VOLATILE_SETTINGS})

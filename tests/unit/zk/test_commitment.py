@@ -45,3 +45,11 @@ def test_hashed_commitment_is_the_poseidon_instances() -> None:
     witness = {"processed_params": {"polycommit": None, "poseidon_hash": ["aa" * 32]}}
     assert witness_commitment("hashed", witness) == "aa" * 32
     assert proof_commitment({"kind": "hashed", "elements": 1}, [], ["aa" * 32]) == "aa" * 32
+
+
+def test_the_settings_hash_ignores_the_time_gen_settings_ran() -> None:
+    from zkpot.zk.artifacts import settings_sha256
+
+    settings = {"run_args": {"logrows": 15}, "num_rows": 123, "timestamp": 1}
+    assert settings_sha256(settings) == settings_sha256(dict(settings, timestamp=2))
+    assert settings_sha256(settings) != settings_sha256(dict(settings, num_rows=124))

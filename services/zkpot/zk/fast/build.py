@@ -22,7 +22,7 @@ from typing import Any
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
 from zkpot.pool import peak_rss_mb
-from zkpot.zk.artifacts import cache_root, file_sha256, json_sha256, write_json
+from zkpot.zk.artifacts import cache_root, file_sha256, settings_sha256, write_json
 from zkpot.zk.commitment import commitment_layout, witness_commitment
 from zkpot.zk.common import DEVELOPMENT_SRS, Progress, dev_srs, locked, quiet, reference_weights
 from zkpot.zk.fast import graph
@@ -158,7 +158,7 @@ def _manifest(c: FastCircuit, sizes: list[int], chunks: list[dict[str, Any]], de
         "name": c.spec.name,
         "key": c.root.name.split(".tmp")[0],
         "logrows": c.spec.logrows,
-        "sizes": {str(s): {"settings_sha256": json_sha256(json.loads(c.settings(s).read_text()))} for s in sizes},
+        "sizes": {str(s): {"settings_sha256": settings_sha256(json.loads(c.settings(s).read_text()))} for s in sizes},
         "srs_sha256": file_sha256(c.srs),
         "srs_kind": DEVELOPMENT_SRS if dev else "operator-supplied",
         "test_set_sha256": zdata.public_test_set(c.spec.samples).content_hash(),

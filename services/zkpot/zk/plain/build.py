@@ -20,7 +20,7 @@ from typing import Any
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
 from zkpot.ml.model import train
-from zkpot.zk.artifacts import cache_root, file_sha256, json_sha256, write_json
+from zkpot.zk.artifacts import cache_root, file_sha256, json_sha256, settings_sha256, write_json
 from zkpot.zk.commitment import commitment_layout, witness_commitment
 from zkpot.zk.common import (
     DEVELOPMENT_SRS,
@@ -46,7 +46,7 @@ def build(spec: CircuitSpec, *, srs_file: Path | None = None, progress: Progress
     logrows = int(settings["run_args"]["logrows"])
     srs = srs_file.resolve() if srs_file else dev_srs(logrows, progress)
     srs_sha = file_sha256(srs)
-    key = json_sha256({"spec": spec.to_dict(), "settings": json_sha256(settings), "srs": srs_sha})[:24]
+    key = json_sha256({"spec": spec.to_dict(), "settings": settings_sha256(settings), "srs": srs_sha})[:24]
     root = cache_root() / "circuits" / key
     with locked(root.with_suffix(".lock")):
         if not (root / "manifest.json").exists():
@@ -137,7 +137,7 @@ def _manifest(spec: CircuitSpec, settings: dict[str, Any], work: Path, dev: bool
         "spec": spec.to_dict(),
         "name": spec.name,
         "logrows": int(settings["run_args"]["logrows"]),
-        "settings_sha256": json_sha256(settings),
+        "settings_sha256": settings_sha256(settings),
         "vk_sha256": file_sha256(work / "vk.key"),
         "srs_sha256": file_sha256(work / "kzg.srs"),
         "srs_kind": DEVELOPMENT_SRS if dev else "operator-supplied",
