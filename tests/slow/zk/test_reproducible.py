@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 BUILD = """
 import json, sys
 from pathlib import Path
-from zkpot.zk import system
+from zkpot.zk import registry as system
 s = system.build(sys.argv[1], int(sys.argv[2]), srs_file=Path(sys.argv[3]))
 print(json.dumps(s.summary(), sort_keys=True))
 """
