@@ -68,6 +68,23 @@ def dev_srs(logrows: int, progress: Progress = quiet) -> Path:
     return path
 
 
+SET_VALUED_SETTINGS = ("required_range_checks", "required_lookups")
+
+
+def canonical_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with the lists ezkl fills from a hash set in one fixed order.
+
+    ezkl 23.0.5's gen_settings writes ``required_range_checks`` in hash order, so two runs over the same graph can
+    list them differently; the order decides which columns the range-check tables take, hence the vk. Sorted, every
+    node compiles the same circuit from the same graph.
+    """
+    out = dict(settings)
+    for key in SET_VALUED_SETTINGS:
+        if isinstance(out.get(key), list):
+            out[key] = sorted(out[key], key=lambda item: json.dumps(item, sort_keys=True))
+    return out
+
+
 def felt_to_int(felt: str) -> int:
     """ezkl writes field elements as 32-byte little-endian hex."""
     return int.from_bytes(bytes.fromhex(felt), "little")

@@ -53,3 +53,12 @@ def test_the_settings_hash_ignores_the_time_gen_settings_ran() -> None:
     settings = {"run_args": {"logrows": 15}, "num_rows": 123, "timestamp": 1}
     assert settings_sha256(settings) == settings_sha256(dict(settings, timestamp=2))
     assert settings_sha256(settings) != settings_sha256(dict(settings, num_rows=124))
+
+
+def test_canonical_settings_fix_the_order_of_set_valued_lists() -> None:
+    from zkpot.zk.common import canonical_settings
+
+    one = {"required_range_checks": [[0, 16383], [-1, 1]], "required_lookups": [], "num_rows": 7}
+    other = dict(one, required_range_checks=[[-1, 1], [0, 16383]])
+    assert canonical_settings(one) == canonical_settings(other)
+    assert canonical_settings(one)["num_rows"] == 7

@@ -24,7 +24,15 @@ from zkpot.ml import data as zdata
 from zkpot.pool import peak_rss_mb
 from zkpot.zk.artifacts import cache_root, file_sha256, settings_sha256, write_json
 from zkpot.zk.commitment import commitment_layout, witness_commitment
-from zkpot.zk.common import DEVELOPMENT_SRS, Progress, dev_srs, locked, quiet, reference_weights
+from zkpot.zk.common import (
+    DEVELOPMENT_SRS,
+    Progress,
+    canonical_settings,
+    dev_srs,
+    locked,
+    quiet,
+    reference_weights,
+)
 from zkpot.zk.fast import graph
 from zkpot.zk.fast.prove import prove_accuracy
 from zkpot.zk.fast.spec import MIN_LOGROWS, RESERVED_ROWS, FastCircuit, FastCircuitSpec
@@ -106,7 +114,8 @@ def _reference_settings(spec: FastCircuitSpec, size: int, d: Path) -> dict[str, 
     for name, value in spec.run_args().items():
         setattr(args, name, value)
     ezkl.gen_settings(str(d / "reference.onnx"), str(d / "settings.json"), py_run_args=args)
-    settings: dict[str, Any] = json.loads((d / "settings.json").read_text())
+    settings = canonical_settings(json.loads((d / "settings.json").read_text()))
+    write_json(d / "settings.json", settings)  # compile and setup read this order, so every node derives one vk
     return settings
 
 

@@ -18,7 +18,7 @@ from zkpot.zk.common import EZKL_VERSION
 
 MIN_LOGROWS = 12
 RESERVED_ROWS = 64  # blinding rows and ezkl's padding at the bottom of every column
-GRAPH_VERSION = "fast-accuracy/1"  # bump when zk/fast/graph.py changes the exported graph: it names the cache
+GRAPH_VERSION = "fast-accuracy/2"  # bump when zk/fast/graph.py changes the exported graph: it names the cache
 # Headroom kept below the decomposition range: quantized values differ from the float ones by a little.
 MAX_CHUNK_SAMPLES = 78  # the most test samples one 2^15-row chunk circuit holds
 RANGE_HEADROOM = 0.9

@@ -27,6 +27,7 @@ from zkpot.zk.common import (
     REFERENCE_SEED,
     CircuitError,
     Progress,
+    canonical_settings,
     dev_srs,
     locked,
     quiet,
@@ -80,7 +81,7 @@ def calibrate(spec: CircuitSpec, progress: Progress = quiet) -> dict[str, Any]:
         ezkl.calibrate_settings(str(work / "input.json"), str(work / "model.onnx"), str(work / "settings.json"),
                                 "resources", lookup_safety_margin=2.0, scales=[spec.input_scale],
                                 scale_rebase_multiplier=[1], max_logrows=22)
-        settings: dict[str, Any] = json.loads((work / "settings.json").read_text())
+        settings = canonical_settings(json.loads((work / "settings.json").read_text()))
     return settings
 
 
