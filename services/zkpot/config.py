@@ -33,8 +33,8 @@ ENV: tuple[Var, ...] = (
     Var("ZKPOT_DATABASE_URL", "PostgreSQL URL (postgresql+psycopg://user@host:port/db)", _ALL, None),
     Var("ZKPOT_GATEWAY_URL", "base URL of the ipfs-gateway service",
         ("trainer", "prover", "validator", "block-producer"), None),
-    Var("ZKPOT_GENESIS", "path of the genesis (task) JSON file", ("trainer", "prover", "validator",
-                                                                  "block-producer"), None),
+    Var("ZKPOT_GENESIS", "path of the genesis (task) JSON file (the gateway reads its registered uploaders)",
+        SERVICES, None),
     Var("ZKPOT_HTTP_PORT", "port of /healthz, /readyz and /metrics", (), "8080"),
     Var("ZKPOT_LOG_LEVEL", "log level (DEBUG, INFO, WARNING, ERROR)", (), "INFO"),
     Var("ZKPOT_INSTANCE", "instance name (pod name); names durable consumers and metrics", (), None),
@@ -65,7 +65,22 @@ ENV: tuple[Var, ...] = (
         ("ipfs-gateway",), None),
     Var("ZKPOT_IPFS_API", "Kubo RPC API base URL (with ZKPOT_IPFS_BACKEND=kubo)", (), None),
     Var("ZKPOT_BLOB_DIR", "directory of the embedded store (with ZKPOT_IPFS_BACKEND=local)", (), None),
-    Var("ZKPOT_MAX_BLOB_BYTES", "largest blob the gateway accepts", (), str(64 * 1024 * 1024)),
+    Var("ZKPOT_MAX_BLOB_BYTES", "largest blob the gateway accepts or serves; the cap of every kind without its own",
+        (), str(64 * 1024 * 1024)),
+    Var("ZKPOT_GATEWAY_MAX_PROOF_BYTES", "largest proof upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
+    Var("ZKPOT_GATEWAY_MAX_MODEL_BYTES", "largest sealed-model upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
+    Var("ZKPOT_GATEWAY_MAX_GLOBAL_BYTES", "largest global-model upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
+    Var("ZKPOT_GATEWAY_MAX_OTHER_BYTES", "largest upload of kind other (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
+    Var("ZKPOT_GATEWAY_UPLOADERS", "extra Ed25519 public keys (hex, comma-separated) that may upload models and "
+        "proofs, beside the genesis parties (a load test)", (), ""),
+    Var("ZKPOT_GATEWAY_CLOCK_SKEW_S", "how far a signed upload's time may be from the gateway's clock", (), "300"),
+    Var("ZKPOT_GATEWAY_QUOTA_WINDOW_S", "rolling window of the per-uploader quotas, in seconds", (), "3600"),
+    Var("ZKPOT_GATEWAY_QUOTA_BLOBS", "new blobs one uploader may store per window (0: no limit)", (), "5000"),
+    Var("ZKPOT_GATEWAY_QUOTA_BYTES", "bytes of new blobs one uploader may store per window (0: no limit)", (),
+        str(8 * 1024**3)),
+    Var("ZKPOT_GATEWAY_RETAIN_ROUNDS", "keep sealed models and proofs of this many rounds behind the latest global "
+        "model; older ones are unpinned (0: keep everything)", (), "100"),
+    Var("ZKPOT_GATEWAY_RETENTION_INTERVAL_S", "seconds between two retention passes", (), "300"),
 )
 ENV_NAMES = frozenset(v.name for v in ENV)
 

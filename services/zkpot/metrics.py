@@ -86,6 +86,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("zkpot_gateway_requests", "counter", "Gateway requests, by operation and status code", ("op", "code"),
          ("ipfs-gateway",)),
     Spec("zkpot_gateway_blobs", "gauge", "Blobs in the gateway index, by kind", ("kind",), ("ipfs-gateway",)),
+    Spec("zkpot_gateway_refusals", "counter", "Uploads the gateway refused, by reason code", ("reason",),
+         ("ipfs-gateway",)),
+    Spec("zkpot_gateway_retention_removed", "counter", "Blobs of old rounds removed by the retention rule, by kind",
+         ("kind",), ("ipfs-gateway",)),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 

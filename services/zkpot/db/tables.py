@@ -92,7 +92,12 @@ blobs = Table(
     Column("pinned", Boolean, nullable=False, server_default=false()),
     _now("first_seen"),
     _when("last_read"),
+    Column("uploader", Text),  # the signer's public key; NULL for blobs stored before uploads were signed
+    Column("round", BigInteger, nullable=False, server_default=text("0")),  # 0: not tied to a round
     CheckConstraint("size >= 0", name="size"),
+    CheckConstraint("round >= 0", name="round"),
+    Index(None, "uploader", "first_seen"),
+    Index(None, "kind", "round"),
 )
 
 jobs = Table(

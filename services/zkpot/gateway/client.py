@@ -1,19 +1,25 @@
 """``GatewayClient``: how the other services store and fetch blobs through the ipfs-gateway.
 
 It trusts nothing the gateway says about content: ``put`` checks the returned CID against the bytes it sent and
-``get`` hashes what it received. Failures arrive as ``zkpot.storage.errors``; only ``StorageUnavailable`` (a 503
-or a connection failure) is retried here, with exponential backoff, and raised once the attempts run out.
+``get`` hashes what it received. Uploads are signed with ``signer`` (see ``wire``); a client without one can only
+read. Failures arrive as ``zkpot.storage.errors`` or, for a refused upload, ``UploadRefused`` (401/403: not
+retryable, the key or the clock is wrong) and its subclass ``QuotaExceeded`` (429: retry later). Only
+``StorageUnavailable`` (a 503 or a connection failure) is retried here, with exponential backoff, and raised once
+the attempts run out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
 
-from zkpot.gateway.wire import BLOBS, BlobKind, Code
+from zkpot.domain.errors import Disposition
+from zkpot.domain.keys import SigningKey
+from zkpot.gateway.wire import BLOBS, REFUSALS, BlobKind, Code, UploadClaim, sign_upload
 from zkpot.storage._http import DEFAULT_TIMEOUT, HttpClient, read_limited
 from zkpot.storage.base import checked, cid_of
 from zkpot.storage.cid import normalize_cid
@@ -29,27 +35,57 @@ from zkpot.storage.errors import (
 T = TypeVar("T")
 
 
+class UploadRefused(StorageError):
+    """The gateway refused to store an upload (unsigned, unknown key, bad signature, clock skew, a kind the key may
+    not upload, a body that is not the signed one): fix the configuration; retrying will not help."""
+
+    disposition = Disposition.FAIL
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"ipfs-gateway refused the upload ({status} {code}): {detail}")
+        self.status, self.code, self.detail = status, code, detail
+
+
+class QuotaExceeded(UploadRefused):
+    """The uploader's quota for the gateway's window is used up; retry after ``retry_after_s``."""
+
+    disposition = Disposition.RETRY
+
+    def __init__(self, status: int, code: str, detail: str, retry_after_s: float) -> None:
+        super().__init__(status, code, detail)
+        self.retry_after_s = retry_after_s
+
+
 class GatewayClient(HttpClient):
     """Client of the gateway at ``base_url`` (``ZKPOT_GATEWAY_URL``)."""
 
     peer = "ipfs-gateway"
 
-    def __init__(self, base_url: str, *, session: aiohttp.ClientSession | None = None, attempts: int = 4,
-                 backoff_s: float = 0.25, timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, base_url: str, *, signer: SigningKey | None = None, session: aiohttp.ClientSession | None = None,
+                 attempts: int = 4, backoff_s: float = 0.25, timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+                 clock: Callable[[], float] = time.time) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         super().__init__(session, timeout)
         self.base_url = base_url.rstrip("/")
+        self.signer = signer
         self.attempts = attempts
         self.backoff_s = backoff_s
+        self.clock = clock
 
-    async def put(self, kind: BlobKind | str, data: bytes) -> str:
-        """Store ``data`` as a blob of ``kind`` and return its CID (``ValueError`` for an unknown kind)."""
+    async def put(self, kind: BlobKind | str, data: bytes, *, round: int = 0, signer: SigningKey | None = None) -> str:
+        """Store ``data`` as a blob of ``kind`` for ``round`` (0: no round; the gateway never expires it) and
+        return its CID (``ValueError`` for an unknown kind). ``signer`` overrides the client's key for this upload
+        (a load test playing many members); with neither, the upload goes unsigned and is refused."""
         kind = BlobKind(kind)
         expected = await cid_of(data)
+        key = signer or self.signer
 
         async def attempt() -> Any:
-            async with self._request("POST", f"{self.base_url}{BLOBS}", params={"kind": kind}, data=data) as resp:
+            headers = {} if key is None else sign_upload(key, UploadClaim(
+                "POST", BLOBS, kind, expected, len(data), int(self.clock() * 1000), round))
+            async with self._request("POST", f"{self.base_url}{BLOBS}", params={"kind": kind}, data=data,
+                                     headers=headers) as resp:
                 await _raise_for_error(resp, expected)
                 return await resp.json()
 
@@ -97,10 +133,15 @@ async def _raise_for_error(resp: aiohttp.ClientResponse, cid: str) -> None:
         code, detail = str(body["error"]), str(body["detail"])
     except (ValueError, KeyError, TypeError, aiohttp.ClientError):
         body, code, detail = {}, "", f"HTTP {resp.status} {resp.reason}"
-    raise _error(resp.status, code, detail, cid, body)
+    raise _error(resp.status, code, detail, cid, body, resp.headers.get("Retry-After"))
 
 
-def _error(status: int, code: str, detail: str, cid: str, body: dict[str, Any]) -> StorageError:
+def _error(status: int, code: str, detail: str, cid: str, body: dict[str, Any],
+           retry_after: str | None = None) -> StorageError:
+    if status == 429:
+        return QuotaExceeded(status, code, detail, _seconds(retry_after))
+    if status in REFUSALS.values():
+        return UploadRefused(status, code, detail)
     if status == 503:
         return StorageUnavailable(f"ipfs-gateway: {detail}")
     if status == 404 and code == Code.NOT_FOUND:
@@ -116,3 +157,10 @@ def _error(status: int, code: str, detail: str, cid: str, body: dict[str, Any]) 
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) else -1
+
+
+def _seconds(text: str | None, default: float = 60.0) -> float:
+    try:
+        return max(0.0, float(text)) if text is not None else default
+    except ValueError:
+        return default

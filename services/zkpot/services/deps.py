@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from zkpot.bus import JetStreamBus
 from zkpot.config import Settings
 from zkpot.db.engine import create_engine, migrate, ping
-from zkpot.domain import Genesis
+from zkpot.domain import Genesis, SigningKey
 from zkpot.gateway.client import GatewayClient
 from zkpot.services.runtime import ReadyCheck
 from zkpot.task import read_genesis
@@ -107,7 +107,13 @@ async def connect(settings: Settings) -> Deps:
     engine = create_engine(url, application_name=f"zkpot-{instance}")
     bus = await retry_start("nats", lambda: JetStreamBus.connect(settings.string("ZKPOT_NATS_URL"), name=instance))
     await retry_start("nats streams", bus.ensure_streams)
-    return Deps(settings, instance, bus, engine, GatewayClient(settings.string("ZKPOT_GATEWAY_URL")))
+    return Deps(settings, instance, bus, engine, GatewayClient(settings.string("ZKPOT_GATEWAY_URL"),
+                                                               signer=_signer(settings)))
+
+
+def _signer(settings: Settings) -> SigningKey | None:
+    """The key that signs this service's uploads: its own Ed25519 key (a prover has none yet: it goes unsigned)."""
+    return SigningKey.from_hex(settings.secret_hex("ZKPOT_KEY_FILE")) if settings.get("ZKPOT_KEY_FILE") else None
 
 
 def genesis(settings: Settings) -> Genesis:

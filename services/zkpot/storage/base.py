@@ -37,6 +37,11 @@ class BlobStore(Protocol):
         """Whether the store holds the blob durably (for Kubo: pinned); never fetches it from elsewhere."""
         ...
 
+    async def remove(self, cid: str) -> bool:
+        """Stop holding the blob (for Kubo: unpin it; the node's garbage collection reclaims the space); True if
+        it was held. Removing a blob that is not held is a no-op, so retention can run again after a crash."""
+        ...
+
 
 async def cid_of(data: bytes) -> str:
     """``compute_cid`` off the event loop."""

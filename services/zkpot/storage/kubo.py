@@ -66,6 +66,15 @@ class KuboStore(HttpClient):
             return False
         return True
 
+    async def remove(self, cid: str) -> bool:
+        """Unpin; the blocks stay on the node until its garbage collection runs (``ipfs repo gc``, or Kubo's
+        ``--enable-gc``), but ``has``, ``cat`` and ``pin`` refuse the blob at once."""
+        try:
+            await self._call("pin/rm", {"arg": normalize_cid(cid), "recursive": "true"})
+        except BlobNotFound:
+            return False
+        return True
+
     async def _require(self, cid: str) -> str:
         key = normalize_cid(cid)
         if not await self.has(key):

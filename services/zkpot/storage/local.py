@@ -44,6 +44,9 @@ class LocalStore:
     async def has(self, cid: str) -> bool:
         return await _io(self.path_of(cid).is_file)
 
+    async def remove(self, cid: str) -> bool:
+        return await _io(self._unlink, self.path_of(cid))
+
     def path_of(self, cid: str) -> Path:
         """The file that holds (or would hold) the blob; ``InvalidCid`` for a malformed CID."""
         key = normalize_cid(cid)
@@ -66,6 +69,14 @@ class LocalStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    @staticmethod
+    def _unlink(path: Path) -> bool:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def _read(self, key: str, max_size: int) -> bytes:
         try:

@@ -30,6 +30,9 @@ class MemoryStore:
     async def has(self, cid: str) -> bool:
         return normalize_cid(cid) in self.blobs
 
+    async def remove(self, cid: str) -> bool:
+        return self.blobs.pop(normalize_cid(cid), None) is not None
+
     def _get(self, cid: str) -> bytes:
         key = normalize_cid(cid)
         try:

@@ -1,10 +1,11 @@
 """GatewayIndex against a real PostgreSQL: the gateway's BlobIndex contract, then what only SQL adds."""
 
 import pytest
+from sqlalchemy import text
 from zkpot.db import create_engine
-from zkpot.db.errors import DataRejected
+from zkpot.db.errors import DatabaseError, DataRejected
 from zkpot.db.gateway import GatewayIndex
-from zkpot.gateway.index import BlobIndex
+from zkpot.gateway.index import BlobIndex, KindStats
 from zkpot.gateway.wire import BlobKind
 from zkpot.storage.errors import StorageUnavailable
 
@@ -52,3 +53,19 @@ async def test_an_unreachable_database_is_storage_unavailable(unused_tcp_port):
     with pytest.raises(StorageUnavailable):
         await GatewayIndex(engine).get(CID_A)
     await engine.dispose()
+
+
+async def test_usage_counts_only_the_window_on_the_databases_clock(db_engine):
+    index = GatewayIndex(db_engine)
+    await index.record(CID_A, BlobKind.MODEL, 10, uploader=contract.KEY_1)
+    await index.record(contract.CID_B, BlobKind.MODEL, 5, uploader=contract.KEY_1)
+    async with db_engine.begin() as conn:
+        await conn.execute(text("UPDATE gateway.blobs SET first_seen = now() - interval '2 hours' WHERE cid = :cid"),
+                           {"cid": CID_A})
+    assert await index.usage(contract.KEY_1, 3600) == KindStats(1, 5)
+    assert await index.usage(contract.KEY_1, 3 * 3600) == KindStats(2, 15)
+
+
+async def test_a_negative_round_is_rejected(db_engine):
+    with pytest.raises(DatabaseError):
+        await GatewayIndex(db_engine).record(CID_A, BlobKind.PROOF, 1, round=-1)

@@ -145,3 +145,25 @@ async def test_unreachable_server_pings_false_and_migrate_says_retry(unused_tcp_
     await engine.dispose()
     with pytest.raises(DatabaseUnavailable):
         await migrate(url, "prover")
+
+
+def _columns(url: str, schema: str, table: str) -> list[str]:
+    query = ("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+             "ORDER BY ordinal_position")
+    with psycopg.connect(libpq_url(url)) as conn:
+        return [name for (name,) in conn.execute(query, (schema, table)).fetchall()]
+
+
+async def test_the_gateway_upgrade_keeps_blobs_stored_before_signed_uploads(database_url):
+    await migrate(database_url, "ipfs-gateway", "gateway_0001")
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute("INSERT INTO gateway.blobs (cid, kind, size) VALUES ('bafkold', 'proof', 3)")
+    await migrate(database_url, "ipfs-gateway")
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        row = conn.execute("SELECT uploader, round FROM gateway.blobs WHERE cid = 'bafkold'").fetchone()
+    assert row == (None, 0)
+    await downgrade(database_url, "ipfs-gateway", "gateway_0001")
+    assert await current_revision(database_url, "ipfs-gateway") == "gateway_0001"
+    assert _columns(database_url, "gateway", "blobs") == ["cid", "kind", "size", "pinned", "first_seen", "last_read"]
+    await migrate(database_url, "ipfs-gateway")
+    assert "round" in _columns(database_url, "gateway", "blobs")

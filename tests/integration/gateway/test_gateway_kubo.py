@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestServer
-from zkpot.gateway import GatewayClient, MemoryIndex, create_app
+from zkpot.gateway import GatewayClient, Limits, MemoryIndex, create_app
+from zkpot.gateway.retention import Retention
 from zkpot.metrics import Metrics
 from zkpot.storage import KuboStore
 from zkpot.storage.cid import CHUNK_SIZE, compute_cid
@@ -15,6 +16,7 @@ from zkpot.storage.errors import BlobNotFound, CidMismatch
 
 from tests.fixtures.ipfs import block_file
 from tests.fixtures.ipfs_node import IpfsNode
+from tests.unit.gateway.parties import MEMBER, PRODUCER, UPLOADERS
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +24,22 @@ LIMIT = 8 * 1024 * 1024
 
 
 @pytest.fixture
-async def client(ipfs_node: IpfsNode) -> AsyncIterator[GatewayClient]:
-    async with KuboStore(ipfs_node.api_url) as store:
-        app = create_app(store, MemoryIndex(), Metrics("ipfs-gateway"), max_blob_bytes=LIMIT)
-        async with TestServer(app) as server, GatewayClient(str(server.make_url("")), backoff_s=0) as gateway:
-            yield gateway
+async def store(ipfs_node: IpfsNode) -> AsyncIterator[KuboStore]:
+    async with KuboStore(ipfs_node.api_url) as kubo:
+        yield kubo
+
+
+@pytest.fixture
+def index() -> MemoryIndex:
+    return MemoryIndex()
+
+
+@pytest.fixture
+async def client(store: KuboStore, index: MemoryIndex) -> AsyncIterator[GatewayClient]:
+    app = create_app(store, index, Metrics("ipfs-gateway"), uploaders=UPLOADERS, limits=Limits(max_blob_bytes=LIMIT))
+    async with TestServer(app) as server, GatewayClient(str(server.make_url("")), signer=MEMBER,
+                                                        backoff_s=0) as gateway:
+        yield gateway
 
 
 async def test_a_multi_chunk_blob_round_trips_with_the_kubo_cid(client: GatewayClient) -> None:
@@ -48,3 +61,16 @@ async def test_a_corrupted_block_on_the_node_is_refused(client: GatewayClient, i
     block_file(ipfs_node, cid).write_bytes(data[::-1])
     with pytest.raises(CidMismatch):
         await client.get(cid, LIMIT)
+
+
+async def test_retention_unpins_old_rounds_on_the_node(client: GatewayClient, store: KuboStore,
+                                                       index: MemoryIndex) -> None:
+    old, recent = os.urandom(64), os.urandom(64)
+    old_cid = await client.put("proof", old, round=1)
+    recent_cid = await client.put("proof", recent, round=3)
+    global_cid = await client.put("global", os.urandom(64), round=3, signer=PRODUCER)
+    await Retention(store, index, Metrics("ipfs-gateway"), retain_rounds=1).run_once()
+    assert not await store.has(old_cid)
+    assert await store.has(recent_cid) and await store.has(global_cid)
+    with pytest.raises(BlobNotFound):
+        await client.get(old_cid, LIMIT)

@@ -70,6 +70,24 @@ class TestBlobStoreContract:
         await subject.store.pin(cid)
         assert await subject.store.has(cid)
 
+    async def test_remove_drops_a_held_blob_and_is_a_no_op_after(self, subject: Subject) -> None:
+        kept, gone = os.urandom(10), os.urandom(3 * CHUNK_SIZE + 1)
+        await subject.store.add(kept)
+        cid = await subject.store.add(gone)
+        assert await subject.store.remove(cid) is True
+        assert not await subject.store.has(cid)
+        with pytest.raises(BlobNotFound):
+            await subject.store.cat(cid, len(gone))
+        assert await subject.store.remove(cid) is False
+        assert await subject.store.cat(compute_cid(kept), 10) == kept
+
+    async def test_a_removed_blob_can_be_added_again(self, subject: Subject) -> None:
+        data = os.urandom(40)
+        cid = await subject.store.add(data)
+        await subject.store.remove(cid)
+        assert await subject.store.add(data) == cid
+        assert await subject.store.cat(cid, 40) == data
+
     async def test_a_blob_never_added_is_not_found(self, subject: Subject) -> None:
         cid = compute_cid(os.urandom(32))
         assert not await subject.store.has(cid)
@@ -98,6 +116,8 @@ class TestBlobStoreContract:
             await subject.store.has(bad)
         with pytest.raises(InvalidCid):
             await subject.store.pin(bad)
+        with pytest.raises(InvalidCid):
+            await subject.store.remove(bad)
 
     async def test_bytes_that_do_not_hash_to_the_cid_are_refused(self, subject: Subject) -> None:
         data = os.urandom(50)

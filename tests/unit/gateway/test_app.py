@@ -1,4 +1,7 @@
-"""The gateway app over MemoryStore and LocalStore, served on a real loopback port by aiohttp's test server."""
+"""The gateway app over MemoryStore and LocalStore, served on a real loopback port by aiohttp's test server.
+
+Uploads are signed (tests/unit/gateway/parties.py); test_app_uploads.py covers the refused ones.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from zkpot.gateway import BlobKind, MemoryIndex, create_app
+from zkpot.gateway import BlobKind, Limits, MemoryIndex, create_app
 from zkpot.metrics import Metrics
 from zkpot.storage import BlobStore, LocalStore, MemoryStore
 from zkpot.storage.cid import compute_cid
 from zkpot.storage.errors import StorageUnavailable
+
+from tests.unit.gateway.parties import UPLOADERS, signed
 
 LIMIT = 1000
 UNKNOWN = compute_cid(b"never stored")
@@ -29,13 +34,15 @@ class Gateway:
         return self.metrics.registry.get_sample_value(name, labels) or 0.0
 
     async def put(self, data: bytes, kind: str = "proof") -> tuple[int, dict[str, object]]:
-        resp = await self.http.post("/v1/blobs", params={"kind": kind}, data=data)
+        resp = await self.http.post("/v1/blobs", params={"kind": kind}, data=data, headers=signed(data, kind))
         return resp.status, await resp.json()
 
 
-async def serve(store: BlobStore) -> AsyncIterator[Gateway]:
-    index, metrics = MemoryIndex(), Metrics("ipfs-gateway")
-    async with TestClient(TestServer(create_app(store, index, metrics, max_blob_bytes=LIMIT))) as http:
+async def serve(store: BlobStore, limits: Limits | None = None,
+                index: MemoryIndex | None = None) -> AsyncIterator[Gateway]:
+    index, metrics = index or MemoryIndex(), Metrics("ipfs-gateway")
+    app = create_app(store, index, metrics, uploaders=UPLOADERS, limits=limits or Limits(max_blob_bytes=LIMIT))
+    async with TestClient(TestServer(app)) as http:
         yield Gateway(http, store, index, metrics)
 
 

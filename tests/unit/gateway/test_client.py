@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from zkpot.gateway import GatewayClient, MemoryIndex, create_app
+from zkpot.domain import Disposition, SigningKey
+from zkpot.gateway import GatewayClient, Limits, MemoryIndex, QuotaExceeded, UploadRefused, create_app
 from zkpot.infra.ports import free_port
 from zkpot.metrics import Metrics
 from zkpot.storage import BlobStore, MemoryStore
@@ -21,9 +22,11 @@ from zkpot.storage.errors import (
     StorageUnavailable,
 )
 
+from tests.unit.gateway.parties import MEMBER, PRODUCER, STRANGER, UPLOADERS
+
 LIMIT = 1000
 UNKNOWN = compute_cid(b"never stored")
-Connect = Callable[[web.Application], Awaitable[GatewayClient]]
+Connect = Callable[..., Awaitable[GatewayClient]]
 
 
 class FlakyStore(MemoryStore):
@@ -40,21 +43,23 @@ class FlakyStore(MemoryStore):
         return await super().add(data)
 
 
-def gateway_app(store: BlobStore, metrics: Metrics | None = None) -> web.Application:
-    return create_app(store, MemoryIndex(), metrics or Metrics("ipfs-gateway"), max_blob_bytes=LIMIT)
+def gateway_app(store: BlobStore, metrics: Metrics | None = None, limits: Limits | None = None) -> web.Application:
+    return create_app(store, MemoryIndex(), metrics or Metrics("ipfs-gateway"), uploaders=UPLOADERS,
+                      limits=limits or Limits(max_blob_bytes=LIMIT))
 
 
 @pytest.fixture
 async def connect() -> AsyncIterator[Connect]:
-    """Serves an app on a loopback port and returns a client of it (four attempts, no backoff delay)."""
+    """Serves an app on a loopback port and returns a client of it (signed by a member unless told otherwise,
+    four attempts, no backoff delay)."""
     servers: list[TestServer] = []
     clients: list[GatewayClient] = []
 
-    async def start(app: web.Application) -> GatewayClient:
+    async def start(app: web.Application, signer: SigningKey | None = MEMBER) -> GatewayClient:
         server = TestServer(app)
         await server.start_server()
         servers.append(server)
-        clients.append(GatewayClient(str(server.make_url("")), attempts=4, backoff_s=0))
+        clients.append(GatewayClient(str(server.make_url("")), signer=signer, attempts=4, backoff_s=0))
         return clients[-1]
 
     yield start
@@ -129,7 +134,7 @@ async def test_bad_arguments_fail_before_any_request(connect: Connect) -> None:
 async def test_an_upload_over_the_gateway_limit_is_too_large(connect: Connect, size: int) -> None:
     client = await connect(gateway_app(MemoryStore()))
     with pytest.raises(BlobTooLarge) as caught:
-        await client.put("global", b"g" * size)
+        await client.put("model", b"g" * size)
     assert (caught.value.size, caught.value.max_size) == (size, LIMIT)
 
 
@@ -179,6 +184,42 @@ async def test_no_gateway_listening_is_unavailable() -> None:
     async with GatewayClient(f"http://127.0.0.1:{free_port()}", attempts=2, backoff_s=0) as client:
         with pytest.raises(StorageUnavailable):
             await client.put("proof", b"x")
+
+
+async def test_uploads_are_signed_with_the_round(connect: Connect) -> None:
+    index = MemoryIndex()
+    app = create_app(MemoryStore(), index, Metrics("ipfs-gateway"), uploaders=UPLOADERS)
+    client = await connect(app)
+    cid = await client.put("model", b"sealed", round=3)
+    record = await index.get(cid)
+    assert record is not None and (record.uploader, record.round) == (MEMBER.public_hex, 3)
+
+
+async def test_a_signer_given_to_one_upload_overrides_the_clients(connect: Connect) -> None:
+    client = await connect(gateway_app(MemoryStore()), signer=None)
+    assert await client.put("global", b"global model", signer=PRODUCER) == compute_cid(b"global model")
+
+
+@pytest.mark.parametrize(("signer", "kind", "status", "code"), [(None, "model", 401, "unsigned"),
+                                                                (STRANGER, "model", 403, "unknown_uploader"),
+                                                                (MEMBER, "global", 403, "kind_not_allowed")])
+async def test_a_refused_upload_is_upload_refused_and_not_retried(connect: Connect, signer: SigningKey | None,
+                                                                  kind: str, status: int, code: str) -> None:
+    metrics = Metrics("ipfs-gateway")
+    client = await connect(gateway_app(MemoryStore(), metrics), signer=signer)
+    with pytest.raises(UploadRefused) as caught:
+        await client.put(kind, b"x")
+    assert (caught.value.status, caught.value.code, caught.value.disposition) == (status, code, Disposition.FAIL)
+    assert not isinstance(caught.value, QuotaExceeded)
+    assert metrics.registry.get_sample_value("zkpot_gateway_requests_total", {"op": "put", "code": str(status)}) == 1
+
+
+async def test_over_quota_is_quota_exceeded_to_retry_later(connect: Connect) -> None:
+    client = await connect(gateway_app(MemoryStore(), limits=Limits(quota_blobs=1)))
+    await client.put("model", b"first")
+    with pytest.raises(QuotaExceeded) as caught:
+        await client.put("model", b"second")
+    assert (caught.value.status, caught.value.retry_after_s, caught.value.disposition) == (429, 60, Disposition.RETRY)
 
 
 def test_at_least_one_attempt() -> None:
