@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Development keys for a kind/minikube network (never for real keys): runs `zkpot keys gen`, then writes
-#   DIR/keys/            producer.key, aggregator.key, prover.key, validator-<i>.key, client-<i>.key, public.json
+#   DIR/keys/            producer.key, aggregator.key, prover.key, prover-signer.key, validator-<i>.key, client-<i>.key, public.json
 #   DIR/secret.yaml      the Secret the chart mounts (keys.existingSecret), for `kubectl apply -f`
 #   DIR/values.yaml      trainer/validator replicas matching the bundle, for `helm -f`
 # Usage: k8s/dev-keys.sh [--clients M] [--validators N] [--out DIR] [--namespace NS] [--secret NAME]

@@ -165,8 +165,9 @@ class Driver:
         index, key = member
         started = time.time()
         model = seal_model(self.target.genesis, weights_from_bytes(self.arch, entry.weights), entry.n_train)
-        proof_cid, model_cid = await asyncio.gather(gateway.put(BlobKind.PROOF, entry.proof),
-                                                    gateway.put(BlobKind.MODEL, model.sealed))
+        proof_cid, model_cid = await asyncio.gather(  # each upload signed by the member it plays
+            gateway.put(BlobKind.PROOF, entry.proof, round=event.round, signer=key),
+            gateway.put(BlobKind.MODEL, model.sealed, round=event.round, signer=key))
         tx = make_tx(key, event.round, event.parent, commitment=entry.commitment, correct=entry.correct,
                      samples=entry.samples, proof=entry.proof, proof_cid=proof_cid, model=model,
                      model_cid=model_cid, now_ms=int(time.time() * 1000))

@@ -54,6 +54,8 @@ ENV: tuple[Var, ...] = (
     # prover
     Var("ZKPOT_PROVER_KEY_FILE", "file holding the prover's X25519 private key (hex), to open members' weights",
         ("prover",), None),
+    Var("ZKPOT_PROVER_SIGNING_KEY_FILE", "file holding the prover's Ed25519 seed (hex): it signs proof results and "
+        "uploads", ("prover",), None),
     Var("ZKPOT_PROVER_WORKERS", "proof worker processes per prover", (), "1"),
     Var("ZKPOT_CIRCUIT_DIR", "directory holding the derived circuit artifacts (pk, vk, settings)",
         ("prover", "validator", "block-producer"), None),

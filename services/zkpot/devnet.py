@@ -112,7 +112,8 @@ class Devnet:
         for i in range(c.validators):
             self._spawn(f"validator-{i}", "validator", ZKPOT_KEY_FILE=self._key(f"validator-{i}"))
         for i in range(c.provers):
-            self._spawn(f"prover-{i}", "prover", ZKPOT_PROVER_KEY_FILE=self._key("prover"))
+            self._spawn(f"prover-{i}", "prover", ZKPOT_PROVER_KEY_FILE=self._key("prover"),
+                        ZKPOT_PROVER_SIGNING_KEY_FILE=self._key("prover-signer"))
         for i in range(c.clients):
             self._spawn(f"trainer-{i}", "trainer", ZKPOT_KEY_FILE=self._key(f"client-{i}"),
                         ZKPOT_CLIENT_INDEX=str(i), ZKPOT_PROVER_BOX_KEY=self.keys.prover.public_hex,

@@ -33,6 +33,7 @@ class Keyring:
     validators: tuple[SigningKey, ...]
     clients: tuple[SigningKey, ...]
     prover: BoxKeyPair  # the (devnet: shared) prover's key; members seal their weights to it for proving
+    prover_signer: SigningKey  # the prover's identity: it signs its proof results and its gateway uploads
 
     @classmethod
     def generate(cls, clients: int, validators: int) -> Keyring:
@@ -40,7 +41,7 @@ class Keyring:
             raise InputError("need at least one client and one validator")
         return cls(SigningKey.generate(), BoxKeyPair.generate(),
                    tuple(SigningKey.generate() for _ in range(validators)),
-                   tuple(SigningKey.generate() for _ in range(clients)), BoxKeyPair.generate())
+                   tuple(SigningKey.generate() for _ in range(clients)), BoxKeyPair.generate(), SigningKey.generate())
 
     def public(self) -> dict[str, Any]:
         return {
@@ -49,12 +50,13 @@ class Keyring:
             "validators": [k.public_hex for k in self.validators],
             "clients": [k.public_hex for k in self.clients],
             "prover_box_key": self.prover.public_hex,
+            "provers": [self.prover_signer.public_hex],
         }
 
     def files(self) -> dict[str, str]:
         """File name -> secret hex, the layout `zkpot keys gen` writes and the services read."""
         out = {"producer.key": self.producer.seed_hex, "aggregator.key": self.aggregator.private_hex,
-               "prover.key": self.prover.private_hex}
+               "prover.key": self.prover.private_hex, "prover-signer.key": self.prover_signer.seed_hex}
         out.update({f"validator-{i}.key": k.seed_hex for i, k in enumerate(self.validators)})
         out.update({f"client-{i}.key": k.seed_hex for i, k in enumerate(self.clients)})
         return out
@@ -75,7 +77,7 @@ class Keyring:
             return cls(SigningKey.from_hex(read("producer.key")), BoxKeyPair.from_hex(read("aggregator.key")),
                        tuple(SigningKey.from_hex(read(f"validator-{i}.key")) for i in range(len(public["validators"]))),
                        tuple(SigningKey.from_hex(read(f"client-{i}.key")) for i in range(len(public["clients"]))),
-                       BoxKeyPair.from_hex(read("prover.key")))
+                       BoxKeyPair.from_hex(read("prover.key")), SigningKey.from_hex(read("prover-signer.key")))
         except (OSError, KeyError, ValueError) as e:
             raise InputError(f"{folder} is not a key folder written by `zkpot keys gen`: {e}") from e
 
@@ -104,6 +106,7 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
     try:
         validators, clients = tuple(public["validators"]), tuple(public["clients"])
         producer, aggregator = public["producer"], public["aggregator_box_key"]
+        provers = tuple(public.get("provers", ()))
     except KeyError as e:
         raise InputError(f"public keys lack {e}") from e
     samples = system.samples
@@ -124,6 +127,7 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
         producer=producer,
         aggregator_box_key=aggregator,
         clients=clients,
+        provers=provers,
         quorum=quorum,
         round_deadline_s=params.round_deadline_s,
         accuracy_floor=samples * params.accuracy_floor_pct // 100,

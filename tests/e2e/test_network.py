@@ -56,12 +56,12 @@ class World:
 
     async def sealed(self, weights: zmodel.Weights) -> tuple[SealedModel, str]:
         data = seal(zmodel.weights_to_bytes(weights), self.net.genesis.aggregator_box_key)
-        return SealedModel(data, 300), await self.h.gateway.put("model", data)
+        return SealedModel(data, 300), await self.h.gateway.put("model", data, signer=self.attacker)
 
     async def tx(self, name: str, round_: int, parent: str, *, proof: bytes | None = None, weights=None,  # noqa: ANN001
                  correct: int | None = None) -> Transaction:
         proof = proof or self.proof.proof
-        proof_cid = await self.h.gateway.put("proof", proof)
+        proof_cid = await self.h.gateway.put("proof", proof, signer=self.attacker)
         model, model_cid = await self.sealed(weights or self.weights_a)
         tx = make_tx(self.attacker, round_, parent, commitment=self.proof.commitment,
                      correct=self.proof.correct if correct is None else correct, samples=self.proof.samples,
@@ -226,7 +226,7 @@ async def _garbage_model(world: World) -> tuple[str, str, int]:
     rng = random.Random(5)
     weights = {k: v * 0 + rng.uniform(-3, 3) for k, v in zmodel.init_weights(zmodel.Arch(), 5).items()}
     data = zmodel.weights_to_bytes(weights)
-    return await world.h.gateway.put("global", data), sha256_hex(data), 0
+    return await world.h.gateway.put("global", data, signer=world.keys.producer), sha256_hex(data), 0
 
 
 async def test_no_service_crashed_and_rejections_were_stored_and_counted(world: World) -> None:

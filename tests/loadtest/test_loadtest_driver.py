@@ -12,7 +12,7 @@ from zkpot.bus import MemoryBus
 from zkpot.bus.subjects import TX_SUBMITTED
 from zkpot.domain import Transaction, open_sealed, sha256_hex
 from zkpot.domain.events import RoundOpen
-from zkpot.gateway import GatewayClient, MemoryIndex, create_app
+from zkpot.gateway import GatewayClient, Limits, MemoryIndex, create_app, uploaders_from_genesis
 from zkpot.metrics import Metrics
 from zkpot.ml.model import Arch, init_weights, weights_to_bytes
 from zkpot.storage import MemoryStore
@@ -38,7 +38,9 @@ def pool(n: int) -> list[PoolEntry]:
 
 
 async def gateway(store: MemoryStore) -> AsyncIterator[GatewayClient]:
-    server = TestServer(create_app(store, MemoryIndex(), Metrics("ipfs-gateway"), max_blob_bytes=1 << 20))
+    app = create_app(store, MemoryIndex(), Metrics("ipfs-gateway"), uploaders=uploaders_from_genesis(GENESIS),
+                     limits=Limits(max_blob_bytes=1 << 20))
+    server = TestServer(app)
     await server.start_server()
     client = GatewayClient(str(server.make_url("")), attempts=2, backoff_s=0)
     try:

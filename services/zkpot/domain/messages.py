@@ -192,10 +192,12 @@ class Genesis(Message):
     initial_model_cid: str
     initial_model_sha256: str
     aggregation: str
+    provers: tuple[str, ...] = ()  # the provers' Ed25519 keys: they sign proof results and gateway uploads
     v: int = SCHEMA_VERSION
 
     HEX_FIELDS = frozenset(
-        {"test_set_sha256", "validators", "producer", "aggregator_box_key", "clients", "initial_model_sha256"}
+        {"test_set_sha256", "validators", "producer", "aggregator_box_key", "clients", "initial_model_sha256",
+         "provers"}
     )
 
     @property

@@ -56,7 +56,7 @@ def uploaders_from_genesis(genesis: Genesis, extra: Iterable[str] = ()) -> dict[
     parties: list[tuple[str, str, str]] = [("producer", "producer", genesis.producer)]
     parties += [(f"client-{i}", "client", k) for i, k in enumerate(genesis.clients)]
     parties += [(f"validator-{i}", "validator", k) for i, k in enumerate(genesis.validators)]
-    parties += [(f"prover-{i}", "prover", k) for i, k in enumerate(getattr(genesis, "provers", ()))]
+    parties += [(f"prover-{i}", "prover", k) for i, k in enumerate(genesis.provers)]
     parties += [(f"extra-{i}", "extra", k) for i, k in enumerate(extra)]
     uploaders: dict[str, Uploader] = {}
     for name, role, key in parties:

@@ -16,8 +16,9 @@ class Blobs(Protocol):
     """Content-addressed blobs; failures are ``zkpot.storage.errors`` (``BlobNotFound``, ``StorageUnavailable``
     for a passing fault, ``CidMismatch`` for bytes that do not hash to their CID, ``BlobTooLarge``)."""
 
-    async def put(self, kind: BlobKind | str, data: bytes) -> str:
-        """Store ``data`` as a blob of ``kind``; its CID."""
+    async def put(self, kind: BlobKind | str, data: bytes, *, round: int = 0) -> str:
+        """Store ``data`` as a blob of ``kind`` made for ``round`` (0: none; the gateway's retention keeps it); its
+        CID."""
         ...
 
     async def get(self, cid: str, max_size: int) -> bytes:
@@ -31,7 +32,7 @@ class StoreBlobs:
     def __init__(self, store: BlobStore) -> None:
         self.store = store
 
-    async def put(self, kind: BlobKind | str, data: bytes) -> str:
+    async def put(self, kind: BlobKind | str, data: bytes, *, round: int = 0) -> str:
         BlobKind(kind)  # an unknown kind is refused, as the gateway refuses it
         return await self.store.add(data)
 

@@ -112,8 +112,11 @@ async def connect(settings: Settings) -> Deps:
 
 
 def _signer(settings: Settings) -> SigningKey | None:
-    """The key that signs this service's uploads: its own Ed25519 key (a prover has none yet: it goes unsigned)."""
-    return SigningKey.from_hex(settings.secret_hex("ZKPOT_KEY_FILE")) if settings.get("ZKPOT_KEY_FILE") else None
+    """The key that signs this service's uploads: its own Ed25519 key (a prover's is its signing key file)."""
+    for var in ("ZKPOT_KEY_FILE", "ZKPOT_PROVER_SIGNING_KEY_FILE"):
+        if settings.get(var):
+            return SigningKey.from_hex(settings.secret_hex(var))
+    return None
 
 
 def genesis(settings: Settings) -> Genesis:

@@ -236,7 +236,7 @@ class Producer:
         else:  # nothing verified: the global model carries over
             weights = weights_from_bytes(self.arch, await self._get(event.global_model_cid))
         data = weights_to_bytes(weights)
-        cid = await self.blobs.put(BlobKind.GLOBAL, data)
+        cid = await self.blobs.put(BlobKind.GLOBAL, data, round=event.round)
         model = rproducer.GlobalModel(cid, sha256_hex(data), await self._commitment(weights),
                                       count_correct(self.arch, weights, self._test))
         block = rproducer.make_block(self.genesis, head, event.round, [tx for tx, _ in opened], [*rejected, *dropped],

@@ -82,7 +82,7 @@ class Prover:
                 result = await self._prove(job, weights)
         finally:
             self.metrics["zkpot_prover_busy"].dec()
-        proof_cid = await self._upload(result.proof)
+        proof_cid = await self._upload(result.proof, job.round)
         done = ProofDone(job_id=job.job_id, client=job.client, round=job.round, proof_cid=proof_cid,
                          commitment=result.commitment, correct=result.correct, samples=result.samples,
                          finished_ms=int(time.time() * 1000),
@@ -131,8 +131,8 @@ class Prover:
                                   "prove_s": round(elapsed, 2), "peak_rss_mb": result.timings["peak_rss_mb"]})
         return result
 
-    async def _upload(self, proof: bytes) -> str:
+    async def _upload(self, proof: bytes, round_: int) -> str:
         try:
-            return await self.blobs.put(BlobKind.PROOF, proof)
+            return await self.blobs.put(BlobKind.PROOF, proof, round=round_)
         except StorageError as e:
             raise RetryLater(f"gateway could not store the proof: {e}") from e

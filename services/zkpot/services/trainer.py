@@ -88,8 +88,9 @@ class Trainer:
         self.metrics["zkpot_train_seconds"].observe(train_s)
         self.metrics["zkpot_local_accuracy"].set(correct / len(self._test))
         sealed = rclient.seal_model(self.genesis, weights, len(self.shard))
-        model_cid = await self._put(BlobKind.MODEL, sealed.sealed)
-        for_prover = await self._put(BlobKind.MODEL, seal(weights_to_bytes(weights), self.prover_box_key))
+        model_cid = await self._put(BlobKind.MODEL, sealed.sealed, event.round)
+        for_prover = await self._put(BlobKind.MODEL, seal(weights_to_bytes(weights), self.prover_box_key),
+                                     event.round)
         job = ProveJob(job_id=job_id(self.key.public_hex, event.round), client=self.key.public_hex,
                        member=self.member, round=event.round, parent=event.parent, weights_cid=for_prover)
         await self.repo.record_round(TrainedRound(
@@ -125,9 +126,9 @@ class Trainer:
                 raise RetryLater(f"gateway unavailable: {e}") from e
             raise MalformedMessage(f"blob {cid}: {e}") from e
 
-    async def _put(self, kind: BlobKind, data: bytes) -> str:
+    async def _put(self, kind: BlobKind, data: bytes, round_: int) -> str:
         try:
-            return await self.blobs.put(kind, data)
+            return await self.blobs.put(kind, data, round=round_)
         except StorageError as e:
             raise RetryLater(f"gateway could not store a {kind} blob: {e}") from e
 

@@ -158,7 +158,8 @@ def test_unknown_keys_are_ignored(message: Any) -> None:
 
 @pytest.mark.parametrize("message", sample_messages(), ids=lambda m: type(m).__name__)
 def test_every_required_key_is_required(message: Any) -> None:
-    optional = {"v", "signature"} if not isinstance(message, Block) else {"v"}
+    defaults = {f.name for f in dataclasses.fields(message) if f.default is not dataclasses.MISSING}
+    optional = ({"v", "signature"} if not isinstance(message, Block) else {"v"}) | defaults
     for name in message.to_dict():
         if name in optional:
             continue

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import types
 
 import pytest
 from zkpot.errors import InputError
@@ -25,9 +24,8 @@ def test_every_genesis_party_is_an_uploader_of_its_role() -> None:
 
 
 def test_provers_come_from_the_genesis_when_it_names_them() -> None:
-    with_provers = types.SimpleNamespace(**{f.name: getattr(GENESIS, f.name) for f in dataclasses.fields(GENESIS)},
-                                         provers=(PROVER.public_hex,))
-    uploaders = uploaders_from_genesis(with_provers)  # type: ignore[arg-type]
+    with_provers = dataclasses.replace(GENESIS, provers=(PROVER.public_hex,))
+    uploaders = uploaders_from_genesis(with_provers)
     assert uploaders[PROVER.public_hex] == Uploader("prover-0", frozenset({BlobKind.PROOF}))
 
 

@@ -53,20 +53,18 @@ spec:
         {{- if $artifacts }}
         - name: ZKPOT_GATEWAY_URL
           value: {{ include "zkpot.gatewayUrl" $ctx | quote }}
+        {{- end }}
         - name: ZKPOT_GENESIS
           value: /var/lib/zkpot/genesis.json
-        {{- end }}
         {{- with .env }}
         {{- . | nindent 8 }}
         {{- end }}
       volumeMounts:
         - name: tmp
           mountPath: /tmp
-        {{- if $artifacts }}
         - name: artifacts
           mountPath: /var/lib/zkpot
           readOnly: true
-        {{- end }}
         {{- if .keyItems }}
         - name: keys
           mountPath: /etc/zkpot/keys
@@ -99,12 +97,10 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: {{ $v.tmpSize }}
-    {{- if $artifacts }}
-    - name: artifacts
+    - name: artifacts  # the genesis (every service) and the derived circuit (all but the gateway)
       persistentVolumeClaim:
         claimName: {{ include "zkpot.componentName" (dict "ctx" $ctx "component" "artifacts") }}
         readOnly: true
-    {{- end }}
     {{- if .keyItems }}
     - name: keys
       secret:
