@@ -35,6 +35,9 @@ SPECS: tuple[Spec, ...] = (
     # messaging (every service)
     Spec("zkpot_messages", "counter", "Messages handled, by subject and outcome (ack, nak, term)",
          ("subject", "outcome")),
+    Spec("zkpot_messages_malformed", "counter", "Messages dropped as malformed, by subject and reason (too_large, "
+         "too_deep, not_json, not_object, error: the payload did not decode; handler: its fields did not)",
+         ("subject", "reason")),
     Spec("zkpot_handler_seconds", "histogram", "Time to handle one message", ("subject",),
          buckets=FAST_BUCKETS + (60, 120, 300, 600)),
     # trainer

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zkpot.domain import AGGREGATION_RULES, BoxKeyPair, Genesis, SigningKey, bft_quorum, sha256_hex
+from zkpot.domain.limits import MAX_N_TRAIN
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
 from zkpot.ml.model import Arch, init_weights, weights_to_bytes
@@ -22,6 +23,7 @@ from zkpot.storage.cid import compute_cid
 from zkpot.zk.system import ProofSystem
 
 INITIAL_MODEL_SEED = 1
+TRAINING_POOL = 1797 - zdata.TEST_SIZE  # the digits training pool: the most a member trains on unless it has its own
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,12 +90,15 @@ class RoundParams:
     accuracy_floor_pct: int = 50
     aggregation: str = "fedavg"
     quorum: int | None = None  # default: the BFT quorum of the validator set
+    max_n_train: int = TRAINING_POOL  # the most training samples a transaction may claim (its FedAvg weight)
 
     def __post_init__(self) -> None:
         if self.aggregation not in AGGREGATION_RULES:
             raise InputError(f"aggregation must be one of {', '.join(AGGREGATION_RULES)}")
         if not 0 <= self.accuracy_floor_pct <= 100:
             raise InputError("the accuracy floor is a percentage, 0..100")
+        if not 1 <= self.max_n_train <= MAX_N_TRAIN:
+            raise InputError(f"max_n_train must lie in 1..{MAX_N_TRAIN}")
 
 
 def initial_model_bytes(arch: Arch) -> bytes:
@@ -134,6 +139,7 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
         initial_model_cid=compute_cid(model),
         initial_model_sha256=sha256_hex(model),
         aggregation=params.aggregation,
+        max_n_train=params.max_n_train,
     )
 
 

@@ -2,7 +2,9 @@
 
 RETRY -> nak with delay; DROP -> term; FAIL -> nak and stop the consumer; any other exception -> nak with delay
 (logged with its traceback). A message whose retries are exhausted (its last allowed delivery failed) is termed.
-Handlers are called before any acknowledgement: ack comes last.
+A payload that does not decode is termed on its first delivery whatever the error, before any handler runs: the same
+bytes never decode later, and an ordered consumer must not wait behind them. Handlers are called before any
+acknowledgement: ack comes last.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import dataclasses
 import enum
 import logging
 import time
+from typing import Any
 
 from zkpot.bus.api import ConsumerOptions, Delivery, Handler, RawMessage
-from zkpot.bus.codec import decode
-from zkpot.domain.errors import Disposition, ZkpotError
+from zkpot.bus.codec import Undecodable, decode
+from zkpot.domain.errors import Disposition, MalformedMessage, ZkpotError
 from zkpot.metrics import Metrics
 
 log = logging.getLogger("zkpot.bus")
@@ -63,22 +66,42 @@ async def dispatch(raw: RawMessage, handler: Handler, options: ConsumerOptions, 
                    consumer: str) -> tuple[Verdict, Exception | None]:
     """Decode ``raw``, run ``handler`` on it, acknowledge it by its verdict, log and count it."""
     started = time.perf_counter()
-    error: Exception | None = None
     try:
         payload = decode(raw.data)
+    except Exception as exc:  # never retried, whatever it is: the same bytes fail the same way next time
+        error: Exception | None = exc if isinstance(exc, Undecodable) else Undecodable("error", _describe(exc))
+        verdict = Verdict(Action.TERM)
+    else:
+        error = await _handle(raw, handler, payload, consumer)
+        verdict = decide(error, raw.num_delivered, options)
+    _log(raw, verdict, error, consumer)
+    await _settle(raw, verdict, consumer)
+    if metrics is not None:
+        _count(metrics, raw, verdict, error, time.perf_counter() - started)
+    return verdict, error
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def _handle(raw: RawMessage, handler: Handler, payload: dict[str, Any], consumer: str) -> Exception | None:
+    try:
         await handler(Delivery(raw.subject, payload, raw.num_delivered, raw.msg_id, raw))
     except asyncio.CancelledError:
         await _settle(raw, Verdict(Action.NAK), consumer)
         raise
     except Exception as exc:
-        error = exc
-    verdict = decide(error, raw.num_delivered, options)
-    _log(raw, verdict, error, consumer)
-    await _settle(raw, verdict, consumer)
-    if metrics is not None:
-        metrics["zkpot_messages"].labels(raw.subject, verdict.action.value).inc()
-        metrics["zkpot_handler_seconds"].labels(raw.subject).observe(time.perf_counter() - started)
-    return verdict, error
+        return exc
+    return None
+
+
+def _count(metrics: Metrics, raw: RawMessage, verdict: Verdict, error: Exception | None, seconds: float) -> None:
+    metrics["zkpot_messages"].labels(raw.subject, verdict.action.value).inc()
+    metrics["zkpot_handler_seconds"].labels(raw.subject).observe(seconds)
+    if isinstance(error, MalformedMessage):
+        reason = error.reason if isinstance(error, Undecodable) else "handler"
+        metrics["zkpot_messages_malformed"].labels(raw.subject, reason).inc()
 
 
 async def _settle(raw: RawMessage, verdict: Verdict, consumer: str) -> None:
@@ -101,6 +124,8 @@ def _log(raw: RawMessage, verdict: Verdict, error: Exception | None, consumer: s
     if verdict.exhausted:
         log.error("%s: giving up after %d deliveries, terminated: %s", where, raw.num_delivered, error,
                   exc_info=not isinstance(error, ZkpotError))
+    elif isinstance(error, Undecodable):
+        log.warning("%s: dropped (undecodable payload, %s): %s", where, error.reason, error)
     elif verdict.action is Action.TERM:
         log.warning("%s: dropped (%s): %s", where, type(error).__name__, error)
     elif verdict.stop:

@@ -15,6 +15,8 @@ AGGREGATION_RULES = (FEDAVG, FEDAVG_ACC)
 
 def aggregation_weights(txs: Sequence[Transaction], rule: str) -> list[float]:
     """Per-tx weights: ``fedavg`` -> n_train; ``fedavg_acc`` -> n_train * correct / samples."""
+    if any(tx.n_train < 1 for tx in txs):
+        raise AggregationError("every transaction needs n_train >= 1 (validation refuses others)")
     if rule == FEDAVG:
         return [float(tx.n_train) for tx in txs]
     if rule == FEDAVG_ACC:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import dataclasses
 
 from zkpot.domain import Attestation, Block, Vote
+from zkpot.domain import limits as lim
+from zkpot.domain.errors import MalformedMessage
+from zkpot.domain.limits import CID, COMMITMENT, COUNT, HASH, NAME, ROUND, bounds
 from zkpot.domain.messages import SCHEMA_VERSION
-from zkpot.domain.schema import Message
+from zkpot.domain.schema import Bound, Message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +25,7 @@ class RoundOpen(Message):
     v: int = SCHEMA_VERSION
 
     HEX_FIELDS = frozenset({"parent"})
+    BOUNDS = bounds(round=ROUND, parent=HASH, global_model_cid=CID)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +41,7 @@ class ProveJob(Message):
     v: int = SCHEMA_VERSION
 
     HEX_FIELDS = frozenset({"job_id", "client", "parent"})
+    BOUNDS = bounds(job_id=HASH, client=HASH, member=NAME, round=ROUND, parent=HASH, weights_cid=CID)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +60,8 @@ class ProofDone(Message):
     v: int = SCHEMA_VERSION
 
     HEX_FIELDS = frozenset({"job_id", "client", "commitment"})
+    BOUNDS = bounds(job_id=HASH, client=HASH, round=ROUND, proof_cid=CID, commitment=COMMITMENT, correct=COUNT,
+                    samples=COUNT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +73,7 @@ class AttestationSet(Message):
     v: int = SCHEMA_VERSION
 
     HEX_FIELDS = frozenset({"tx_id"})
+    BOUNDS = bounds(tx_id=HASH, attestations=Bound(items=lim.MAX_VALIDATORS))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +83,13 @@ class Proposal(Message):
     block: Block
     attested: tuple[AttestationSet, ...]
     v: int = SCHEMA_VERSION
+
+    BOUNDS = bounds(attested=Bound(items=lim.MAX_TXS))
+
+    def check_bounds(self) -> None:
+        total = sum(len(s.attestations) for s in self.attested)
+        if total > lim.MAX_ATTESTATIONS:
+            raise MalformedMessage(f"Proposal: {total} attestations, at most {lim.MAX_ATTESTATIONS}")
 
     def attestations(self) -> dict[str, list[Attestation]]:
         return {s.tx_id: list(s.attestations) for s in self.attested}
@@ -92,6 +107,8 @@ class Finalized(Message):
     proposal: Proposal
     votes: tuple[Vote, ...]
     v: int = SCHEMA_VERSION
+
+    BOUNDS = bounds(votes=Bound(items=lim.MAX_VALIDATORS))
 
     @property
     def block(self) -> Block:

@@ -9,9 +9,12 @@ import dataclasses
 import functools
 from typing import Any, Self
 
+from zkpot.domain import limits as lim
 from zkpot.domain.encoding import digest
+from zkpot.domain.errors import MalformedMessage
 from zkpot.domain.keys import SigningKey, verify_signature
-from zkpot.domain.schema import Message, SignedMessage
+from zkpot.domain.limits import CID, COMMITMENT, COUNT, HASH, NAME, REASON, ROUND, bounds
+from zkpot.domain.schema import Bound, Message, SignedMessage
 
 SCHEMA_VERSION = 1
 
@@ -37,6 +40,8 @@ class Transaction(SignedMessage):
 
     SIGNER = "client"
     HEX_FIELDS = frozenset({"parent", "client", "proof_sha256", "model_sha256", "signature"})
+    BOUNDS = bounds(round=ROUND, parent=HASH, client=HASH, commitment=COMMITMENT, correct=COUNT, samples=COUNT,
+                    proof_cid=CID, proof_sha256=HASH, model_cid=CID, model_sha256=HASH, n_train=lim.N_TRAIN)
 
     @functools.cached_property
     def tx_id(self) -> str:
@@ -57,6 +62,7 @@ class Attestation(SignedMessage):
 
     SIGNER = "validator"
     HEX_FIELDS = frozenset({"tx_id", "validator", "signature"})
+    BOUNDS = bounds(tx_id=HASH, round=ROUND, validator=HASH, reason=REASON)
 
     @functools.cached_property
     def attestation_id(self) -> str:
@@ -77,6 +83,7 @@ class Vote(SignedMessage):
 
     SIGNER = "validator"
     HEX_FIELDS = frozenset({"block_hash", "validator", "signature"})
+    BOUNDS = bounds(block_hash=HASH, height=ROUND, validator=HASH, reason=REASON)
 
     @functools.cached_property
     def vote_id(self) -> str:
@@ -111,6 +118,12 @@ class BlockHeader(Message):
     HEX_FIELDS = frozenset(
         {"prev_hash", "producer", "leader_client", "leader_tx", "tx_root", "model_sha256", "genesis_hash"}
     )
+    BOUNDS = bounds(
+        height=ROUND, round=ROUND, prev_hash=HASH, producer=HASH, leader_client=lim.HASH_OR_EMPTY,
+        leader_tx=lim.HASH_OR_EMPTY, leader_correct=COUNT, samples=COUNT, tx_root=HASH,
+        accepted=Bound(max=lim.MAX_TXS), rejected=Bound(max=lim.MAX_REJECTED), model_cid=CID, model_sha256=HASH,
+        model_commitment=COMMITMENT, global_correct=COUNT, global_samples=COUNT, aggregation=NAME, genesis_hash=HASH,
+    )
 
     @functools.cached_property
     def block_hash(self) -> str:
@@ -127,6 +140,7 @@ class RejectedTx(Message):
     v: int = SCHEMA_VERSION
 
     HEX_FIELDS = frozenset({"tx_id", "client"})
+    BOUNDS = bounds(tx_id=HASH, client=HASH, reason=REASON)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +154,8 @@ class Block(Message):
     v: int = SCHEMA_VERSION
 
     HEX_FIELDS = frozenset({"signature"})
+    BOUNDS = bounds(signature=Bound(lengths=(128,)), txs=Bound(items=lim.MAX_TXS),
+                    rejected=Bound(items=lim.MAX_REJECTED))
 
     @property
     def hash(self) -> str:
@@ -171,7 +187,9 @@ class Genesis(Message):
     """The task, published once: test set, architecture, circuit manifest, keys and round parameters.
 
     ``arch`` and ``circuit`` are opaque to the domain (JSON objects without floats); treat them as read-only,
-    since ``genesis_hash`` is recomputed from them.
+    since ``genesis_hash`` is recomputed from them. ``max_n_train`` bounds the training-set size a transaction may
+    claim (its FedAvg weight); genesis files written before it existed decode with the schema's own bound and keep
+    their hash.
     """
 
     task_id: str
@@ -194,11 +212,26 @@ class Genesis(Message):
     aggregation: str
     provers: tuple[str, ...] = ()  # the provers' Ed25519 keys: they sign proof results and gateway uploads
     v: int = SCHEMA_VERSION
+    max_n_train: int = lim.MAX_N_TRAIN
 
     HEX_FIELDS = frozenset(
         {"test_set_sha256", "validators", "producer", "aggregator_box_key", "clients", "initial_model_sha256",
          "provers"}
     )
+    BOUNDS = bounds(
+        task_id=NAME, dataset=NAME, test_set_sha256=HASH, test_instances_digest=NAME, samples=COUNT,
+        arch=lim.OBJECT, circuit=lim.OBJECT, validators=Bound(lengths=(64,), items=lim.MAX_VALIDATORS), producer=HASH,
+        aggregator_box_key=HASH, clients=Bound(lengths=(64,), items=lim.MAX_CLIENTS),
+        quorum=Bound(max=lim.MAX_VALIDATORS), round_deadline_s=Bound(max=lim.MAX_DEADLINE_S), accuracy_floor=COUNT,
+        initial_model_cid=CID, initial_model_sha256=HASH, aggregation=NAME, max_n_train=lim.N_TRAIN,
+    )
+    LATE_FIELDS = frozenset({"max_n_train"})
+
+    def check_bounds(self) -> None:
+        pairs = len(self.clients) * len(self.validators)
+        if pairs > lim.MAX_ATTESTATIONS:
+            raise MalformedMessage(f"Genesis: {len(self.clients)} clients x {len(self.validators)} validators is "
+                                   f"{pairs} attestations a round, at most {lim.MAX_ATTESTATIONS} fit a block message")
 
     @property
     def genesis_hash(self) -> str:

@@ -28,6 +28,7 @@ class Reason(enum.StrEnum):
     MODEL_COMMITMENT_MISMATCH = "model_commitment_mismatch"
     MODEL_UNAVAILABLE = "model_unavailable"
     DEADLINE_PASSED = "deadline_passed"
+    N_TRAIN_OUT_OF_RANGE = "n_train_out_of_range"
     # block level
     WRONG_HEIGHT = "wrong_height"
     WRONG_PREV_HASH = "wrong_prev_hash"
@@ -62,6 +63,7 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.MODEL_COMMITMENT_MISMATCH: "the decrypted model does not open the transaction's commitment",
     Reason.MODEL_UNAVAILABLE: "the encrypted model could not be fetched or decrypted",
     Reason.DEADLINE_PASSED: "the transaction arrived after the round deadline",
+    Reason.N_TRAIN_OUT_OF_RANGE: "the claimed training-set size is below 1 or above the genesis max_n_train",
     Reason.WRONG_HEIGHT: "the block height does not follow the previous block",
     Reason.WRONG_PREV_HASH: "the block does not point at the previous block (or genesis)",
     Reason.GENESIS_MISMATCH: "the block names a different genesis (task)",

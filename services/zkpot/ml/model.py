@@ -2,6 +2,10 @@
 
 Weights travel as a dict {"fc0.weight": (out, in), "fc0.bias": (out,), ...}, saved as .npz. The float forward
 pass here is numpy (float64) so any party can recompute a public model's accuracy without torch.
+
+A model file comes from peers, so reading one allocates nothing it does not expect: the file's size, the zip's
+member names and declared sizes, and each .npy header (dtype, shape, order) are checked against the architecture
+before any array data is read; a tiny file that declares a huge shape is refused, not allocated.
 """
 
 from __future__ import annotations
@@ -11,13 +15,19 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
+from numpy.lib import format as npy
 
 from zkpot.errors import InputError
 from zkpot.ml.data import N_CLASSES, N_FEATURES, Dataset
 
 Weights = dict[str, np.ndarray]
+
+DTYPE = np.dtype("<f4")
+MAX_NPY_HEADER = 4096  # np.save writes 128 bytes for these shapes
+ZIP_OVERHEAD = 4096 + 2 * 100  # the end record, and per member its local and central headers (30 + 46 + the name)
 
 
 @dataclass(frozen=True)
@@ -169,13 +179,63 @@ def weights_to_bytes(weights: Mapping[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def max_model_bytes(arch: Arch) -> int:
+    """The largest .npz of ``arch`` accepted: float32 data and .npy headers, plus the zip's own records."""
+    return DTYPE.itemsize * arch.n_params() + len(arch.shapes()) * (MAX_NPY_HEADER + ZIP_OVERHEAD) + ZIP_OVERHEAD
+
+
 def weights_from_bytes(arch: Arch, data: bytes) -> Weights:
+    """The weights in an .npz of ``arch``; InputError for anything else, checked before any array is allocated."""
+    limit = max_model_bytes(arch)
+    if len(data) > limit:
+        raise InputError(f"model file of {len(data)} bytes exceeds the {limit} of {arch.name}")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as f:
-            raw = {k: f[k] for k in f.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
-        raise InputError(f"not a model file (.npz of named weight arrays): {e}") from e
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            raw = {name: _read_array(arch, zf, info) for name, info in _members(arch, zf).items()}
+    except InputError:
+        raise
+    except Exception as e:  # zipfile and numpy raise many types on corrupt bytes; all mean the same here
+        raise InputError(f"not a model file (.npz of named weight arrays): {type(e).__name__}: {e}") from e
     return check_weights(arch, raw)
+
+
+def _members(arch: Arch, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Weight name -> zip member: exactly one ``<name>.npy`` per weight of ``arch``, each of a plausible size."""
+    infos = zf.infolist()
+    names = [info.filename.removesuffix(".npy") for info in infos]
+    expected = arch.shapes()
+    if sorted(names) != sorted(expected) or not all(i.filename.endswith(".npy") for i in infos):
+        raise InputError(f"model does not fit {arch.name}: has {sorted(names)[:8]}, expected {sorted(expected)}")
+    for name, info in zip(names, infos, strict=True):
+        limit = DTYPE.itemsize * int(np.prod(expected[name])) + MAX_NPY_HEADER
+        if info.file_size > limit:
+            raise InputError(f"model file member {info.filename} declares {info.file_size} bytes, at most {limit}")
+    return dict(zip(names, infos, strict=True))
+
+
+def _read_array(arch: Arch, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One weight: its .npy header must be little-endian float32 of the arch's shape, then exactly that data."""
+    name = info.filename.removesuffix(".npy")
+    shape = arch.shapes()[name]
+    with zf.open(info) as f:
+        header_shape, fortran, dtype = _read_header(f)
+        if dtype != DTYPE or header_shape != shape:
+            raise InputError(f"model does not fit {arch.name}: {name} is {dtype} {header_shape}, expected "
+                             f"float32 {shape}")
+        nbytes = DTYPE.itemsize * int(np.prod(shape))
+        body = f.read(nbytes + 1)
+    if len(body) != nbytes:
+        raise InputError(f"model weight {name} holds {len(body)} bytes of data, expected {nbytes}")
+    return np.frombuffer(body, dtype=DTYPE).reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _read_header(f: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    version = npy.read_magic(f)
+    if version == (1, 0):
+        return npy.read_array_header_1_0(f, max_header_size=MAX_NPY_HEADER)
+    if version == (2, 0):
+        return npy.read_array_header_2_0(f, max_header_size=MAX_NPY_HEADER)
+    raise InputError(f"unsupported .npy format version {version}")
 
 
 def save_weights(path: Path, weights: Mapping[str, np.ndarray]) -> None:
@@ -184,6 +244,9 @@ def save_weights(path: Path, weights: Mapping[str, np.ndarray]) -> None:
 
 def load_weights(arch: Arch, path: Path) -> Weights:
     try:
+        size = path.stat().st_size
+        if size > max_model_bytes(arch):  # before reading a file that may be huge
+            raise InputError(f"model file {path} of {size} bytes is too large for {arch.name}")
         data = path.read_bytes()
     except FileNotFoundError as e:
         raise InputError(f"no such model file: {path}") from e

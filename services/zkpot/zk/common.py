@@ -95,7 +95,7 @@ def parse_proof(proof: bytes) -> dict[str, Any]:
         raise ProofRejected(Reason.MALFORMED, f"proof of {len(proof)} bytes exceeds {MAX_PROOF_BYTES}")
     try:
         doc = json.loads(proof)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (ValueError, RecursionError) as e:  # also too deep, or an int of over 4300 digits
         raise ProofRejected(Reason.MALFORMED, f"proof is not JSON: {e}") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("proof"), list):
         raise ProofRejected(Reason.MALFORMED, "proof JSON lacks its 'proof' byte list")

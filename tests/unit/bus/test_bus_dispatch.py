@@ -8,8 +8,10 @@ import logging
 
 import pytest
 from zkpot.bus.api import ConsumerOptions, Delivery
+from zkpot.bus.codec import MAX_PAYLOAD_BYTES, Undecodable
 from zkpot.bus.dispatch import Action, Verdict, backoff, decide, dispatch
 from zkpot.bus.errors import BusUnavailable, RetryLater
+from zkpot.domain import Transaction
 from zkpot.domain.errors import EncodingError, MalformedMessage, ProofRejected
 from zkpot.errors import InputError
 from zkpot.metrics import Metrics
@@ -94,7 +96,55 @@ async def test_undecodable_payload_is_termed_without_the_handler(caplog: pytest.
     verdict, error = await dispatch(msg, handler, OPTS, None, "v1")
     assert (verdict.action, called, msg.sent) == (Action.TERM, [], [("term", None)])
     assert isinstance(error, MalformedMessage)
-    assert "dropped (MalformedMessage)" in caplog.text
+    assert "dropped (undecodable payload, not_json)" in caplog.text
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b'{"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "too_deep"),
+    (b'{"x":"' + b"a" * MAX_PAYLOAD_BYTES + b'"}', "too_large"),
+    (b"[1]", "not_object"),
+])
+async def test_poison_is_termed_on_its_first_delivery_and_counted(data: bytes, reason: str,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    msg, metrics, called = StubMessage(data=data), Metrics("validator"), []
+
+    async def handler(d: Delivery) -> None:
+        called.append(d)
+
+    verdict, error = await dispatch(msg, handler, OPTS, metrics, "v1")
+    assert (verdict, called, msg.sent) == (Verdict(Action.TERM), [], [("term", None)])
+    assert isinstance(error, Undecodable) and error.reason == reason
+    assert f"undecodable payload, {reason}" in caplog.text
+    labels = {"subject": msg.subject, "reason": reason}
+    assert metrics.registry.get_sample_value("zkpot_messages_malformed_total", labels) == 1
+    assert metrics.registry.get_sample_value("zkpot_messages_total", {"subject": msg.subject, "outcome": "term"}) == 1
+
+
+async def test_any_error_while_decoding_is_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(data: bytes) -> dict:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("zkpot.bus.dispatch.decode", explode)
+    msg = StubMessage()
+
+    async def handler(d: Delivery) -> None:
+        raise AssertionError("not called")
+
+    verdict, error = await dispatch(msg, handler, OPTS, None, "v1")
+    assert (verdict.action, msg.sent) == (Action.TERM, [("term", None)])
+    assert isinstance(error, Undecodable) and "RecursionError" in str(error)
+
+
+async def test_a_handler_refusing_fields_is_termed_and_counted() -> None:
+    msg, metrics = StubMessage(), Metrics("validator")
+
+    async def handler(d: Delivery) -> None:
+        Transaction.from_dict(d.payload)
+
+    verdict, _ = await dispatch(msg, handler, OPTS, metrics, "v1")
+    assert msg.sent == [("term", None)]
+    labels = {"subject": msg.subject, "reason": "handler"}
+    assert metrics.registry.get_sample_value("zkpot_messages_malformed_total", labels) == 1
 
 
 async def test_unexpected_errors_are_logged_with_traceback(caplog: pytest.LogCaptureFixture) -> None:

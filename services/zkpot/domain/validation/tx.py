@@ -94,9 +94,12 @@ def _check_fresh(tx: Transaction, view: RoundView) -> Reason:
 
 
 def check_claim_shape(tx: Transaction, genesis: Genesis) -> Reason:
-    """The claim is k of the task's N samples, with 0 <= k <= N."""
+    """The claim is k of the task's N samples, with 0 <= k <= N, from 1..``genesis.max_n_train`` training samples
+    (its FedAvg weight: unbounded, one member could outweigh all others; 0 would leave nothing to average)."""
     if tx.samples != genesis.samples or not 0 <= tx.correct <= tx.samples:
         return Reason.CLAIM_MISMATCH
+    if not 1 <= tx.n_train <= genesis.max_n_train:
+        return Reason.N_TRAIN_OUT_OF_RANGE
     return Reason.OK
 
 

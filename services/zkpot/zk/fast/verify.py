@@ -84,7 +84,7 @@ def decode_bundle(data: bytes, chunks: int) -> list[dict[str, Any]]:
         raise ProofRejected(Reason.MALFORMED, f"proof bundle of {len(data)} bytes exceeds {MAX_BUNDLE_BYTES}")
     try:
         doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (ValueError, RecursionError) as e:  # also too deep, or an int of over 4300 digits
         raise ProofRejected(Reason.MALFORMED, f"proof bundle is not JSON: {e}") from e
     if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT or not isinstance(doc.get("chunks"), list):
         raise ProofRejected(Reason.MALFORMED, f"not a {BUNDLE_FORMAT} bundle")
