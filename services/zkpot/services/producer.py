@@ -41,12 +41,12 @@ from zkpot.domain import (
     SigningKey,
     Transaction,
     Vote,
-    check_votes,
     open_sealed,
     sha256_hex,
 )
 from zkpot.domain.errors import SealError
 from zkpot.domain.events import NO_CERTIFICATE, Certificate, Finalized, Proposal, RoundOpen
+from zkpot.domain.validation import check_certificate
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
 from zkpot.metrics import Metrics
@@ -302,11 +302,16 @@ class Producer:
         parent = NO_CERTIFICATE
         if block.header.height > 1:
             parent = Certificate(block.header.prev_hash, block.header.height - 1,
-                                 tuple(await self._accepting(block.header.prev_hash)))
+                                 tuple(await self._accepting(block.header.prev_hash, block.header.height - 1)))
         return Proposal.of(block, atts, parent)
 
-    async def _accepting(self, block_hash: str) -> list[Vote]:
-        return [v for v in (Vote.from_dict(row.vote) for row in await self.repo.votes_for(block_hash)) if v.accept]
+    async def _votes(self, block_hash: str, height: int) -> list[Vote]:
+        """The stored votes on the block that name its height (a vote for another height certifies nothing)."""
+        votes = (Vote.from_dict(row.vote) for row in await self.repo.votes_for(block_hash))
+        return [v for v in votes if v.height == height]
+
+    async def _accepting(self, block_hash: str, height: int) -> list[Vote]:
+        return [v for v in await self._votes(block_hash, height) if v.accept]
 
     async def _announce(self, final: Finalized) -> None:
         """Publish ``block.finalized``; a duplicate answer is not trusted to mean the message is stored, and
@@ -320,15 +325,16 @@ class Producer:
         if row is None:
             return
         block = Block.from_dict(row.block)
-        await self._announce(Finalized(await self._proposal(block), tuple(await self._accepting(block.hash))))
+        votes = await self._accepting(block.hash, block.header.height)
+        await self._announce(Finalized(await self._proposal(block), tuple(votes)))
         log.info("announced the final tip again", extra={"height": block.header.height, "block": block.hash})
 
     async def _await_votes(self, block: Block) -> list[Vote] | None:
         """The accepting quorum's votes, or None once enough validators refused that no quorum can form."""
         n = len(self.genesis.validators)
         while True:
-            votes = [Vote.from_dict(row.vote) for row in await self.repo.votes_for(block.hash)]
-            if check_votes(block.hash, votes, self.genesis) is Reason.OK:
+            votes = await self._votes(block.hash, block.header.height)
+            if check_certificate(block.hash, block.header.height, votes, self.genesis) is Reason.OK:
                 return [v for v in votes if v.accept]
             if sum(not v.accept for v in votes) > n - self.genesis.quorum:
                 return None

@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from zkpot.bus import Delivery
-from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, ROUND_OPEN, TX_ATTESTED, TX_SUBMITTED
+from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, BLOCK_VOTE, ROUND_OPEN, TX_ATTESTED, TX_SUBMITTED
 from zkpot.db.memory import MemoryProducerRepo
 from zkpot.domain import Attestation, Reason, SigningKey, Transaction
 from zkpot.domain.events import Finalized, Proposal
@@ -149,13 +149,18 @@ async def _final_height(store: MemoryProducerRepo, height: int) -> bool:
     return row is not None and row.height >= height
 
 
-async def _round(task: Task, round_: int) -> Proposal:
-    """Play one member and the validators through ``round_``; the proposal, voted for by a quorum."""
+async def _proposal_of(task: Task, round_: int) -> Proposal:
+    """Play one member and the validators' attestations through ``round_``; the proposal."""
     opened = await eventually(lambda: [p for p in task.payloads(ROUND_OPEN) if p["round"] == round_], "round open")
     tx = await task.tx(0, round_, opened[0]["parent"], task.weights(round_))
     await task.submit(tx)
     await task.attest(tx, range(3))
-    proposal = await _proposed(task, round_)
+    return await _proposed(task, round_)
+
+
+async def _round(task: Task, round_: int) -> Proposal:
+    """``_proposal_of`` and a quorum's votes for it."""
+    proposal = await _proposal_of(task, round_)
     await task.vote(proposal.block, range(3))
     return proposal
 
@@ -182,3 +187,26 @@ async def test_a_lost_finality_announcement_rides_with_the_next_proposal_and_a_r
         final = Finalized.from_dict((await eventually(lambda: task.payloads(BLOCK_FINALIZED), "announced"))[0])
         assert final.block == two.block and final.proposal.parent == cert
         assert check_certificate(two.block.hash, 2, list(final.votes), task.genesis) is Reason.OK
+
+
+async def test_accepting_votes_that_name_another_height_do_not_finalize() -> None:
+    async with Task(clients=1) as task:
+        producer = task.producer(rounds=1)
+        await producer.start()
+        try:
+            block = (await _proposal_of(task, 1)).block
+            skewed = dataclasses.replace(task.votes(block, range(1))[0], height=2).sign(task.keys.validators[0])
+            await task.bus.publish(BLOCK_VOTE, skewed.to_dict(), skewed.vote_id)
+            await task.vote(block, range(1, 3))  # with the skewed one, a certificate no validator would accept
+            await eventually(lambda: _stored_votes(producer, block.hash, 3), "the votes stored")
+            await asyncio.sleep(0.2)
+            assert task.payloads(BLOCK_FINALIZED) == []
+            await task.vote(block, range(3, 4))
+            final = Finalized.from_dict((await eventually(lambda: task.payloads(BLOCK_FINALIZED), "final"))[0])
+        finally:
+            await producer.stop()
+    assert {(v.validator, v.height) for v in final.votes} == {(k.public_hex, 1) for k in task.keys.validators[1:]}
+
+
+async def _stored_votes(producer: Any, block_hash: str, count: int) -> bool:
+    return len(await producer.repo.votes_for(block_hash)) >= count
