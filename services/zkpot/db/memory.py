@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from zkpot.db.errors import DatabaseError
 from zkpot.db.rows import (
     AttestationRow,
+    EvidenceRow,
     JobRow,
     ProducerBlockRow,
     ProducerRoundRow,
@@ -75,6 +76,15 @@ def _latest(rows: Iterable[Row], height: Callable[[Row], int]) -> Row | None:
     return max(rows, key=height, default=None)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Rejection:
+    subject: str
+    ref: str
+    round: int
+    reason: str
+    detail: str
+
+
 class MemoryProducerRepo:
     """``ProducerStore`` in dicts: one live (proposed or final) block per height, as the partial index says."""
 
@@ -84,6 +94,7 @@ class MemoryProducerRepo:
         self.attestations: _Table[tuple[str, str], AttestationRow] = _Table()
         self.blocks: _Table[str, ProducerBlockRow] = _Table()
         self.votes: _Table[tuple[str, str], ProducerVoteRow] = _Table()
+        self.refusals: _Table[tuple[str, str, int, str], _Rejection] = _Table()
 
     async def open_round(self, round: int, *, parent: str, global_model_cid: str, deadline: datetime) -> bool:
         return self.rounds.insert(round, ProducerRoundRow(
@@ -156,6 +167,13 @@ class MemoryProducerRepo:
     async def votes_for(self, block_hash: str) -> list[ProducerVoteRow]:
         return self.votes.select(lambda r: r.block_hash == block_hash, order=lambda r: r.validator)
 
+    async def add_rejection(self, *, subject: str, ref: str, round: int, reason: str, detail: str) -> bool:
+        return self.refusals.insert((subject, ref, round, reason), _Rejection(
+            subject=subject, ref=ref, round=round, reason=reason, detail=detail[:500]))
+
+    async def rejections(self) -> list[tuple[str, str, int, str]]:
+        return [(r.subject, r.ref, r.round, r.reason) for r in self.refusals.values()]
+
 
 def _not_final(row: ProducerRoundRow) -> bool:
     return row.state != "final"
@@ -163,15 +181,6 @@ def _not_final(row: ProducerRoundRow) -> bool:
 
 def _proposed(row: ProducerBlockRow) -> bool:
     return row.status == "proposed"
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Rejection:
-    subject: str
-    ref: str
-    round: int
-    reason: str
-    detail: str
 
 
 class MemoryValidatorRepo:
@@ -182,6 +191,8 @@ class MemoryValidatorRepo:
         self.blocks: _Table[tuple[str, str], ValidatorBlockRow] = _Table()
         self.votes: _Table[tuple[str, str, str], ValidatorVoteRow] = _Table()
         self.refusals: _Table[tuple[str, str, str, int, str], _Rejection] = _Table()
+        self.accepted: _Table[tuple[str, int], str] = _Table()
+        self.kept: _Table[tuple[str, str], EvidenceRow] = _Table()
 
     async def add_verdict(self, attestation: Attestation, tx: Transaction, verify_s: float | None = None) -> bool:
         a = attestation
@@ -220,6 +231,21 @@ class MemoryValidatorRepo:
 
     async def block(self, validator: str, block_hash: str) -> ValidatorBlockRow | None:
         return self.blocks.read((validator, block_hash))
+
+    async def blocks_at_height(self, validator: str, height: int) -> list[ValidatorBlockRow]:
+        return self.blocks.select(lambda r: r.validator == validator and r.height == height)
+
+    async def accept_once(self, validator: str, height: int, block_hash: str) -> str:
+        self.accepted.insert((validator, height), block_hash)
+        return self.accepted[(validator, height)]
+
+    async def add_evidence(self, validator: str, block: Block, conflicts_with: str) -> bool:
+        return self.kept.insert((validator, block.hash), EvidenceRow(
+            validator=validator, hash=block.hash, height=block.header.height, conflicts_with=conflicts_with,
+            block=_json(block.to_dict()), created_at=_now()))
+
+    async def evidence(self, validator: str) -> list[EvidenceRow]:
+        return self.kept.select(lambda r: r.validator == validator, order=lambda r: r.height)
 
     async def latest_final(self, validator: str) -> ValidatorBlockRow | None:
         final = _latest(self._final(validator), lambda r: r.height)

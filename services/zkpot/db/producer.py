@@ -12,7 +12,15 @@ from sqlalchemy import Update, func, select, update
 
 from zkpot.db.rows import AttestationRow, ProducerBlockRow, ProducerRoundRow, ProducerVoteRow, TxRow
 from zkpot.db.sql import Repo, check_one_of
-from zkpot.db.tables import TX_STATUSES, attestations, producer_blocks, producer_rounds, producer_votes, txs
+from zkpot.db.tables import (
+    TX_STATUSES,
+    attestations,
+    producer_blocks,
+    producer_rejections,
+    producer_rounds,
+    producer_votes,
+    txs,
+)
 from zkpot.domain.messages import Attestation, Block, Transaction, Vote
 
 _rounds = producer_rounds.c
@@ -102,6 +110,18 @@ class ProducerRepo(Repo):
         query = (select(producer_votes).where(producer_votes.c.block_hash == block_hash)
                  .order_by(producer_votes.c.validator))
         return await self._all(query, ProducerVoteRow)
+
+    async def add_rejection(self, *, subject: str, ref: str, round: int, reason: str, detail: str) -> bool:
+        """Record a message dropped before it was stored (a tx with a bad signature or from outside the
+        registry); False when the same refusal was recorded already (a redelivery)."""
+        values = {"subject": subject, "ref": ref, "round": round, "reason": reason, "detail": detail[:500]}
+        return await self._insert_new(producer_rejections, values)
+
+    async def rejections(self) -> list[tuple[str, str, int, str]]:
+        """(subject, ref, round, reason) of every recorded refusal, oldest first."""
+        c = producer_rejections.c
+        query = select(c.subject, c.ref, c.round, c.reason).order_by(c.created_at, c.ref)
+        return [tuple(r) for r in await self._tuples(query)]  # type: ignore[misc]
 
 
 def _round_not_final(round: int) -> Update:

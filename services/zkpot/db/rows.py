@@ -84,6 +84,18 @@ class ValidatorVoteRow:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class EvidenceRow:
+    """A producer-signed block at a height where this replica holds another (``conflicts_with``)."""
+
+    validator: str
+    hash: str
+    height: int
+    conflicts_with: str
+    block: dict[str, Any]
+    created_at: datetime
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ProducerRoundRow:
     round: int
     parent: str

@@ -73,6 +73,12 @@ def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({listed})", name=column)
 
 
+def _refusal_columns() -> list[Column[object]]:
+    """A refused message that is not a verdict: its subject, its id (``ref``), round, reason code and detail."""
+    names = ("subject", "ref", "round", "reason", "detail")
+    return [Column(n, BigInteger if n == "round" else Text, nullable=False) for n in names] + [_now("created_at")]
+
+
 def _metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING)
 
@@ -184,13 +190,28 @@ validator_votes = Table(
 validator_rejections = Table(
     "rejections", validator,
     Column("validator", Text, nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("ref", Text, nullable=False),
-    Column("round", BigInteger, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("detail", Text, nullable=False),
-    _now("created_at"),
+    *_refusal_columns(),
     PrimaryKeyConstraint("validator", "subject", "ref", "round", "reason"),
+)
+
+validator_accepted = Table(
+    "accepted", validator,
+    Column("validator", Text, nullable=False),
+    Column("height", BigInteger, nullable=False),
+    Column("block_hash", Text, nullable=False),
+    _now("created_at"),
+    PrimaryKeyConstraint("validator", "height"),
+)
+
+validator_evidence = Table(
+    "evidence", validator,
+    Column("validator", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("height", BigInteger, nullable=False),
+    Column("conflicts_with", Text, nullable=False),
+    Column("block", JSONB, nullable=False),
+    _now("created_at"),
+    PrimaryKeyConstraint("validator", "hash"),
 )
 
 producer_rounds = Table(
@@ -253,4 +274,10 @@ producer_votes = Table(
     Column("reason", Text, nullable=False),
     Column("vote", JSONB, nullable=False),
     PrimaryKeyConstraint("block_hash", "validator"),
+)
+
+producer_rejections = Table(
+    "rejections", producer,
+    *_refusal_columns(),
+    PrimaryKeyConstraint("subject", "ref", "round", "reason"),
 )

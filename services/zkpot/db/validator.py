@@ -2,17 +2,26 @@
 
 Several replicas may share the schema; every row is keyed by the replica's public key (``validator``). A
 replica may store several blocks at one height (a refused proposal, then the one it accepts), but at most one
-of them is ever final, which a partial unique index enforces.
+of them is ever final, which a partial unique index enforces, and it votes to accept at most one of them
+(``accepted``, keyed (validator, height)). A second producer-signed block at a height is kept as ``evidence``.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from zkpot.db.rows import ValidatorBlockRow, ValidatorVoteRow, VerdictRow
+from zkpot.db.rows import EvidenceRow, ValidatorBlockRow, ValidatorVoteRow, VerdictRow
 from zkpot.db.sql import Repo, check_one_of
-from zkpot.db.tables import VALIDATOR_BLOCK_STATUSES, validator_blocks, validator_rejections, validator_votes, verdicts
+from zkpot.db.tables import (
+    VALIDATOR_BLOCK_STATUSES,
+    validator_accepted,
+    validator_blocks,
+    validator_evidence,
+    validator_rejections,
+    validator_votes,
+    verdicts,
+)
 from zkpot.domain.messages import Attestation, Block, Transaction, Vote
 
 _blocks = validator_blocks.c
@@ -53,6 +62,36 @@ class ValidatorRepo(Repo):
                      .values(status=status))
         return await self._changed(statement)
 
+    async def blocks_at_height(self, validator: str, height: int) -> list[ValidatorBlockRow]:
+        """Every block this replica stored at ``height``, oldest first."""
+        query = (select(validator_blocks).where(_blocks.validator == validator, _blocks.height == height)
+                 .order_by(_blocks.created_at, _blocks.hash))
+        return await self._all(query, ValidatorBlockRow)
+
+    async def accept_once(self, validator: str, height: int, block_hash: str) -> str:
+        """Record that this replica votes to accept ``block_hash`` at ``height`` unless it already accepts a
+        block there; the hash it accepts at ``height`` (``block_hash`` itself when new or repeated)."""
+        table = validator_accepted
+        key = (table.c.validator == validator, table.c.height == height)
+        claim = (insert(table).values(validator=validator, height=height, block_hash=block_hash)
+                 .on_conflict_do_nothing(index_elements=[table.c.validator, table.c.height]))
+        async with self._transaction() as conn:
+            await conn.execute(claim)
+            return str((await conn.execute(select(table.c.block_hash).where(*key))).scalar_one())
+
+    async def add_evidence(self, validator: str, block: Block, conflicts_with: str) -> bool:
+        """Keep a producer-signed ``block`` that shares its height with ``conflicts_with``; False when kept."""
+        values = {"validator": validator, "hash": block.hash, "height": block.header.height,
+                  "conflicts_with": conflicts_with, "block": block.to_dict()}
+        return await self._insert_new(validator_evidence, values)
+
+    async def evidence(self, validator: str) -> list[EvidenceRow]:
+        """This replica's evidence of equivocation, by height then arrival."""
+        c = validator_evidence.c
+        query = (select(validator_evidence).where(c.validator == validator)
+                 .order_by(c.height, c.created_at, c.hash))
+        return await self._all(query, EvidenceRow)
+
     async def block(self, validator: str, block_hash: str) -> ValidatorBlockRow | None:
         query = select(validator_blocks).where(_blocks.validator == validator, _blocks.hash == block_hash)
         return await self._first(query, ValidatorBlockRow)
@@ -80,7 +119,6 @@ class ValidatorRepo(Repo):
                  .where(validator_votes.c.validator == validator, validator_votes.c.block_hash == block_hash)
                  .order_by(validator_votes.c.voter))
         return await self._all(query, ValidatorVoteRow)
-
 
     async def add_rejection(self, validator: str, *, subject: str, ref: str, round: int, reason: str,
                             detail: str) -> bool:

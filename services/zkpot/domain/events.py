@@ -77,12 +77,31 @@ class AttestationSet(Message):
 
 
 @dataclasses.dataclass(frozen=True)
+class Certificate(Message):
+    """A finality certificate: a quorum of genesis validators' accepting votes for the block ``block_hash`` at
+    ``height``. Genesis needs none: the first block's proposal carries ``NO_CERTIFICATE``."""
+
+    block_hash: str
+    height: int
+    votes: tuple[Vote, ...]
+    v: int = SCHEMA_VERSION
+
+    HEX_FIELDS = frozenset({"block_hash"})
+    BOUNDS = bounds(block_hash=lim.HASH_OR_EMPTY, height=ROUND, votes=Bound(items=lim.MAX_VALIDATORS))
+
+
+NO_CERTIFICATE = Certificate("", 0, ())
+
+
+@dataclasses.dataclass(frozen=True)
 class Proposal(Message):
-    """A proposed block with the attestations that justify each included transaction."""
+    """A proposed block with the attestations that justify each included transaction, and the finality
+    certificate of its parent (so a validator that missed the parent's ``block.finalized`` catches up first)."""
 
     block: Block
     attested: tuple[AttestationSet, ...]
     v: int = SCHEMA_VERSION
+    parent: Certificate = NO_CERTIFICATE
 
     BOUNDS = bounds(attested=Bound(items=lim.MAX_TXS))
 
@@ -95,9 +114,10 @@ class Proposal(Message):
         return {s.tx_id: list(s.attestations) for s in self.attested}
 
     @classmethod
-    def of(cls, block: Block, attestations: dict[str, list[Attestation]]) -> Proposal:
+    def of(cls, block: Block, attestations: dict[str, list[Attestation]],
+           parent: Certificate = NO_CERTIFICATE) -> Proposal:
         sets = tuple(AttestationSet(tx.tx_id, tuple(attestations.get(tx.tx_id, ()))) for tx in block.txs)
-        return cls(block, sets)
+        return cls(block, sets, parent=parent)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,3 +133,8 @@ class Finalized(Message):
     @property
     def block(self) -> Block:
         return self.proposal.block
+
+    @property
+    def certificate(self) -> Certificate:
+        """This block's own finality certificate (what the next proposal carries as its ``parent``)."""
+        return Certificate(self.block.hash, self.block.header.height, self.votes)

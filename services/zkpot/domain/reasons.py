@@ -44,6 +44,9 @@ class Reason(enum.StrEnum):
     GLOBAL_ACCURACY_BELOW_FLOOR = "global_accuracy_below_floor"
     BAD_VOTE = "bad_vote"
     NO_QUORUM = "no_quorum"
+    EQUIVOCATION = "equivocation"
+    BAD_CERTIFICATE = "bad_certificate"
+    CHAIN_GAP = "chain_gap"
 
 
 DESCRIPTIONS: dict[Reason, str] = {
@@ -78,4 +81,7 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.GLOBAL_ACCURACY_BELOW_FLOOR: "the global accuracy is below the genesis accuracy floor",
     Reason.BAD_VOTE: "a vote is for another block, from a non-validator, or badly signed",
     Reason.NO_QUORUM: "fewer than the genesis quorum of validators accepted the block",
+    Reason.EQUIVOCATION: "the producer signed another block at this height (this validator accepts one per height)",
+    Reason.BAD_CERTIFICATE: "the parent's finality certificate is not a quorum of valid accepting votes for the parent",
+    Reason.CHAIN_GAP: "a certified block does not link to this validator's chain through blocks it holds",
 }

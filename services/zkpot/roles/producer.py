@@ -40,6 +40,18 @@ class GlobalModel:
     correct: int
 
 
+def admit(genesis: Genesis, tx: Transaction) -> Reason:
+    """Whether the producer stores ``tx`` at all: signed by its client, a genesis member (else the reason).
+
+    A tx that fails here is dropped before it is stored, so a forged tx in a member's name cannot stand for that
+    member's decision (collection waits for the member's own tx)."""
+    if not tx.signature_valid():
+        return Reason.BAD_SIGNATURE
+    if tx.client not in genesis.clients:
+        return Reason.UNKNOWN_CLIENT
+    return Reason.OK
+
+
 def split_attested(
     genesis: Genesis, txs: Sequence[Transaction], attestations: Mapping[str, Sequence[Attestation]]
 ) -> tuple[list[Transaction], list[RejectedTx]]:

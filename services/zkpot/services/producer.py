@@ -2,7 +2,9 @@
 them, publishes the global model, proposes the block and finalizes it on a quorum of votes.
 
 Every step is driven from its database, so a restarted producer resumes the round where it stood: it re-publishes
-what it had published (the message ids make that harmless) and carries on.
+what it had published (the message ids make that harmless) and carries on. A block becomes final in its database
+only after ``block.finalized`` is published; a restarted producer announces its final tip again, and every proposal
+carries its parent's finality certificate, so a validator that missed an announcement catches up from the next.
 """
 
 from __future__ import annotations
@@ -39,12 +41,12 @@ from zkpot.domain import (
     SigningKey,
     Transaction,
     Vote,
-    check_votes,
     open_sealed,
     sha256_hex,
 )
 from zkpot.domain.errors import SealError
-from zkpot.domain.events import Finalized, Proposal, RoundOpen
+from zkpot.domain.events import NO_CERTIFICATE, Certificate, Finalized, Proposal, RoundOpen
+from zkpot.domain.validation import check_certificate
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
 from zkpot.metrics import Metrics
@@ -93,6 +95,7 @@ class Producer:
     async def start(self) -> None:
         self.pool = self._make_pool(self.workers)
         await self._publish_initial_model()
+        await self._announce_tip()
         bus = self.bus
         self._subs = [
             await bus.subscribe(TX_SUBMITTED, "producer-txs", self.on_tx, metrics=self.metrics),
@@ -129,6 +132,13 @@ class Producer:
 
     async def on_tx(self, msg: Delivery) -> None:
         tx = Transaction.from_dict(msg.payload)
+        reason = rproducer.admit(self.genesis, tx)
+        if reason is not Reason.OK:  # never stored: it neither joins a block nor decides for a member
+            if await self.repo.add_rejection(subject=TX_SUBMITTED, ref=tx.tx_id, round=tx.round, reason=str(reason),
+                                             detail=f"client {tx.client}"):
+                self.metrics["zkpot_tx_rejected"].labels(str(reason)).inc()
+            log.warning("dropped a tx", extra={"tx": tx.tx_id, "round": tx.round, "reason": str(reason)})
+            return
         if await self.repo.add_tx(tx):
             self.metrics["zkpot_tx_received"].inc()
         self._wake.set()
@@ -271,8 +281,7 @@ class Producer:
         return await loop.run_in_executor(self.pool, _commit, (self.circuit, weights))
 
     async def _propose_and_finalize(self, block: Block, t_open: float) -> None:
-        _, atts = await self._round_txs(RoundOpen(block.header.round, block.header.prev_hash, "", 0))
-        proposal = Proposal.of(block, atts)
+        proposal = await self._proposal(block)
         await self.bus.publish(BLOCK_PROPOSED, proposal.to_dict(), proposed_id(block.hash))
         t = time.monotonic()
         votes = await self._await_votes(block)
@@ -281,19 +290,51 @@ class Producer:
             log.error("the validators refused the block", extra={"block": block.hash})
             await asyncio.sleep(5)
             return
+        await self._announce(Finalized(proposal, tuple(votes)))  # published first, then final here
         await self.repo.finalize_block(block.hash)
         await self.repo.finalize_round(block.header.round, finalization_s=round(time.monotonic() - t, 3))
-        final = Finalized(proposal, tuple(votes))
-        await self.bus.publish(BLOCK_FINALIZED, final.to_dict(), finalized_id(block.hash))
         self._observe_phase("finalization", time.monotonic() - t)
         self._record_final(block, time.monotonic() - t_open)
+
+    async def _proposal(self, block: Block) -> Proposal:
+        """The block with its txs' attestations and its parent's finality certificate."""
+        _, atts = await self._round_txs(RoundOpen(block.header.round, block.header.prev_hash, "", 0))
+        parent = NO_CERTIFICATE
+        if block.header.height > 1:
+            parent = Certificate(block.header.prev_hash, block.header.height - 1,
+                                 tuple(await self._accepting(block.header.prev_hash, block.header.height - 1)))
+        return Proposal.of(block, atts, parent)
+
+    async def _votes(self, block_hash: str, height: int) -> list[Vote]:
+        """The stored votes on the block that name its height (a vote for another height certifies nothing)."""
+        votes = (Vote.from_dict(row.vote) for row in await self.repo.votes_for(block_hash))
+        return [v for v in votes if v.height == height]
+
+    async def _accepting(self, block_hash: str, height: int) -> list[Vote]:
+        return [v for v in await self._votes(block_hash, height) if v.accept]
+
+    async def _announce(self, final: Finalized) -> None:
+        """Publish ``block.finalized``; a duplicate answer is not trusted to mean the message is stored, and
+        needs nothing more: the next proposal carries the certificate, and a restart announces the tip again."""
+        if not await self.bus.publish(BLOCK_FINALIZED, final.to_dict(), finalized_id(final.block.hash)):
+            log.info("block.finalized was a duplicate", extra={"block": final.block.hash})
+
+    async def _announce_tip(self) -> None:
+        """Announce the last final block again (same msg id), for validators that never heard of it."""
+        row = await self.repo.latest_final_block()
+        if row is None:
+            return
+        block = Block.from_dict(row.block)
+        votes = await self._accepting(block.hash, block.header.height)
+        await self._announce(Finalized(await self._proposal(block), tuple(votes)))
+        log.info("announced the final tip again", extra={"height": block.header.height, "block": block.hash})
 
     async def _await_votes(self, block: Block) -> list[Vote] | None:
         """The accepting quorum's votes, or None once enough validators refused that no quorum can form."""
         n = len(self.genesis.validators)
         while True:
-            votes = [Vote.from_dict(row.vote) for row in await self.repo.votes_for(block.hash)]
-            if check_votes(block.hash, votes, self.genesis) is Reason.OK:
+            votes = await self._votes(block.hash, block.header.height)
+            if check_certificate(block.hash, block.header.height, votes, self.genesis) is Reason.OK:
                 return [v for v in votes if v.accept]
             if sum(not v.accept for v in votes) > n - self.genesis.quorum:
                 return None
@@ -326,7 +367,9 @@ def _lookup(commitments: dict[str, str], loaded: dict[str, Weights | None]) -> A
 
 
 def _all_decided(genesis: Genesis, txs: list[Transaction], atts: dict[str, list[Attestation]]) -> bool:
-    """Every registered client has a tx that reached a quorum of valid, or of refusing, attestations."""
+    """Every registered client has a tx of its own that reached a quorum of valid attestations, or enough refusals
+    that no quorum can form. ``txs`` are the stored ones, which ``on_tx`` admitted (signed by a genesis member),
+    and ``atts`` come from genesis validators (``on_attestation``)."""
     n, q = len(genesis.validators), genesis.quorum
     decided: set[str] = set()
     for tx in txs:

@@ -32,6 +32,7 @@ from zkpot.domain import (
     check_votes,
 )
 from zkpot.domain.events import Finalized, Proposal
+from zkpot.domain.validation import check_certificate
 from zkpot.metrics import Metrics
 from zkpot.roles import validator as rvalidator
 from zkpot.services.blobs import Blobs
@@ -164,19 +165,75 @@ class Validator:
     async def on_proposal(self, proposal: Proposal) -> None:
         block = proposal.block
         stored = await self.repo.block(self.id, block.hash)
-        if stored is not None:
+        if stored is not None:  # judged before: the same vote again
             await self._publish_vote(self._vote(block, Reason(stored.vote_reason or Reason.OK)))
             return
         head = await self._head()
         if block.header.height <= (head.height if head else 0):
+            await self._keep_evidence(block)
             log.info("ignoring a proposal below the final head", extra={"height": block.header.height})
             return
-        reason = await self._judge(block, proposal, head)
+        reason = await self._catch_up(proposal, head)
+        if reason is Reason.OK:
+            reason = await self._judge(block, proposal, await self._head())
+        await self._keep_evidence(block)
+        if reason is Reason.OK and await self.repo.accept_once(self.id, block.header.height, block.hash) != block.hash:
+            reason = Reason.EQUIVOCATION  # this replica already voted to accept another block at this height
         status = "voted" if reason is Reason.OK else "refused"
         await self.repo.add_block(self.id, block, status, str(reason))
         self.metrics["zkpot_block_votes"].labels(str(reason)).inc()
         log.info("voted", extra={"block": block.hash, "height": block.header.height, "reason": str(reason)})
         await self._publish_vote(self._vote(block, reason))
+
+    async def _catch_up(self, proposal: Proposal, head: BlockHeader | None) -> Reason:
+        """When this replica's tip is not the proposed block's parent, finalize the parent from the certificate
+        the proposal carries (the parent's finalization never reached this replica); OK when the parent is the
+        tip, or BAD_CERTIFICATE / CHAIN_GAP."""
+        block, cert = proposal.block, proposal.parent
+        parent = block.header.prev_hash
+        if parent == self._tip_hash(head) or block.header.height <= 1:
+            return Reason.OK  # nothing to catch up (judging checks the link)
+        if cert.block_hash != parent or cert.height + 1 != block.header.height:
+            return Reason.BAD_CERTIFICATE
+        reason = check_certificate(parent, cert.height, list(cert.votes), self.genesis)
+        return await self._adopt(parent) if reason is Reason.OK else reason
+
+    async def _adopt(self, block_hash: str) -> Reason:
+        """Finalize ``block_hash``, which a quorum certified, with the ancestors it implies (an honest validator
+        accepts a block only on its final parent) down to this replica's tip, all blocks this replica voted for;
+        CHAIN_GAP when they do not link (a block missing, refused or below the tip), OK and nothing done when
+        ``block_hash`` is the tip."""
+        head = await self._head()
+        tip, floor = self._tip_hash(head), head.height if head else 0
+        chain: list[str] = []
+        cursor, above = block_hash, None
+        while cursor != tip:
+            row = await self.repo.block(self.id, cursor)
+            if row is None or row.status != "voted" or row.height <= floor or (above and row.height != above - 1):
+                return Reason.CHAIN_GAP
+            chain.append(row.hash)
+            cursor, above = Block.from_dict(row.block).header.prev_hash, row.height
+        for found in reversed(chain):
+            await self.repo.set_block_status(self.id, found, "final")
+            self.metrics["zkpot_blocks_finalized"].inc()
+            log.info("adopted a certified block", extra={"block": found})
+        await self._update_chain_metrics()
+        return Reason.OK
+
+    def _tip_hash(self, head: BlockHeader | None) -> str:
+        return head.block_hash if head else self.genesis.genesis_hash
+
+    async def _keep_evidence(self, block: Block) -> None:
+        """A producer-signed block at a height where this replica holds another is evidence of equivocation:
+        kept (once), recorded as a rejection and counted; a block the producer did not sign proves nothing."""
+        if block.header.producer != self.genesis.producer or not block.signature_valid():
+            return
+        held = await self.repo.blocks_at_height(self.id, block.header.height)
+        rivals = [r.hash for r in held if r.hash != block.hash]
+        if rivals and await self.repo.add_evidence(self.id, block, rivals[0]):
+            self._count(Reason.EQUIVOCATION)
+            await self._reject(BLOCK_PROPOSED, block.hash, block.header.round, Reason.EQUIVOCATION,
+                               f"height {block.header.height} also holds {rivals[0]}")
 
     async def _judge(self, block: Block, proposal: Proposal, head: BlockHeader | None) -> Reason:
         model = await self._fetch(block.header.model_cid, MAX_MODEL_BYTES)
@@ -192,6 +249,8 @@ class Validator:
         await self.bus.publish(BLOCK_VOTE, vote.to_dict(), vote.vote_id)
 
     async def on_finalized(self, final: Finalized) -> None:
+        """Adopt a block a quorum finalized: one this replica voted for at once (with the voted ancestors its
+        quorum implies), another after judging it on its parent (itself implied final by that quorum)."""
         block = final.block
         stored = await self.repo.block(self.id, block.hash)
         if stored is not None and stored.status == "final":
@@ -200,18 +259,37 @@ class Validator:
         if certificate is not Reason.OK:
             await self._reject(BLOCK_FINALIZED, block.hash, block.header.round, certificate, "no valid quorum")
             return
-        if stored is None or stored.status == "refused":
-            head = await self._head()
-            reason = await self._judge(block, final.proposal, head)
-            if reason is not Reason.OK:
-                log.error("a quorum finalized a block this replica refuses", extra={"block": block.hash})
-                await self._reject(BLOCK_FINALIZED, block.hash, block.header.round, reason, "final block breaks a rule")
-                return
-            if stored is None:
-                await self.repo.add_block(self.id, block, "final", str(reason))
-        await self.repo.set_block_status(self.id, block.hash, "final")
+        head = await self._head()
+        if head is not None and block.header.height <= head.height:
+            await self._keep_evidence(block)
+            await self._reject(BLOCK_FINALIZED, block.hash, block.header.round, Reason.EQUIVOCATION,
+                               f"another block is final at height {block.header.height}")
+            return
+        if stored is not None and stored.status == "voted":
+            reason = await self._adopt(block.hash)
+        else:
+            reason = await self._adopt(block.header.prev_hash)
+            if reason is Reason.OK:
+                reason = await self._judge_final(final, stored is None)
+        if reason is Reason.CHAIN_GAP:
+            await self._reject(BLOCK_FINALIZED, block.hash, block.header.round, reason,
+                               "the final block does not link to this replica's chain")
+
+    async def _judge_final(self, final: Finalized, new: bool) -> Reason:
+        """Judge a final block this replica refused or never saw, now on its final parent; adopt it if it holds."""
+        block = final.block
+        reason = await self._judge(block, final.proposal, await self._head())
+        if reason is not Reason.OK:
+            log.error("a quorum finalized a block this replica refuses", extra={"block": block.hash})
+            await self._reject(BLOCK_FINALIZED, block.hash, block.header.round, reason, "final block breaks a rule")
+            return reason
+        if new:
+            await self.repo.add_block(self.id, block, "final", str(reason))
+        else:
+            await self.repo.set_block_status(self.id, block.hash, "final")
         self.metrics["zkpot_blocks_finalized"].inc()
         await self._update_chain_metrics()
+        return reason
 
     async def _update_chain_metrics(self) -> None:
         head = await self._head()

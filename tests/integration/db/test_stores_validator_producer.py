@@ -88,6 +88,28 @@ class TestValidatorStore:
         with pytest.raises(UnknownStatus):
             await repo.add_block(ME, B1, "accepted")
 
+    async def test_a_validator_accepts_one_block_per_height(self, repo) -> None:
+        rival = _rival(B1)
+        assert await repo.accept_once(ME, 1, B1.hash) == B1.hash
+        assert await repo.accept_once(ME, 1, B1.hash) == B1.hash  # a redelivery: the same claim
+        assert await repo.accept_once(ME, 1, rival.hash) == B1.hash  # the first claim stands
+        assert await repo.accept_once(VALIDATORS[1].public_hex, 1, rival.hash) == rival.hash
+        assert await repo.accept_once(ME, 2, B2.hash) == B2.hash
+
+    async def test_blocks_at_a_height_and_evidence_of_equivocation(self, repo) -> None:
+        rival = _rival(B1)
+        await repo.add_block(ME, B1, "voted")
+        await repo.add_block(ME, rival, "refused", "equivocation")
+        await repo.add_block(ME, B2, "voted")
+        assert [r.hash for r in await repo.blocks_at_height(ME, 1)] == [B1.hash, rival.hash]
+        assert await repo.blocks_at_height(VALIDATORS[1].public_hex, 1) == []
+        assert await repo.add_evidence(ME, rival, B1.hash) is True
+        assert await repo.add_evidence(ME, rival, B1.hash) is False
+        assert await repo.add_evidence(VALIDATORS[1].public_hex, rival, B1.hash) is True
+        kept = await repo.evidence(ME)
+        assert [(e.hash, e.height, e.conflicts_with, e.block) for e in kept] == [
+            (rival.hash, 1, B1.hash, rival.to_dict())]
+
     async def test_rejections_are_logged_once_per_validator(self, repo) -> None:
         refusal = {"subject": "tx", "ref": B1.txs[0].tx_id, "round": 1, "reason": "replayed_commitment"}
         assert await repo.add_rejection(ME, **refusal, detail="seen in block 1") is True
@@ -167,6 +189,15 @@ class TestProducerStore:
         assert await repo.fail_block(B1.hash) is False
         assert await repo.add_block(rival) is True
         assert await repo.finalize_block(B1.hash) is False
+
+    async def test_producer_rejections_are_logged_once(self, repo) -> None:
+        refusal = {"subject": "zkpot.tx.submitted", "ref": B1.txs[0].tx_id, "round": 1, "reason": "bad_signature"}
+        assert await repo.add_rejection(**refusal, detail="forged") is True
+        assert await repo.add_rejection(**refusal, detail="again") is False
+        assert await repo.add_rejection(**{**refusal, "reason": "unknown_client"}, detail="x" * 2000) is True
+        assert await repo.rejections() == [("zkpot.tx.submitted", B1.txs[0].tx_id, 1, "bad_signature"),
+                                           ("zkpot.tx.submitted", B1.txs[0].tx_id, 1, "unknown_client")]
+        assert await repo.txs_for_round(1) == []
 
     async def test_producer_votes(self, repo) -> None:
         votes = [*CHAIN.votes[B1.hash], *vote(B1, VALIDATORS[3:], accept=False)]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from zkpot.bus.codec import encode
 from zkpot.domain import MalformedMessage
-from zkpot.domain.events import Finalized, ProofDone, Proposal, ProveJob, RoundOpen
+from zkpot.domain.events import Certificate, Finalized, ProofDone, Proposal, ProveJob, RoundOpen
 from zkpot.domain.schema import Message, SignedMessage
 
 from ..strategies import FUZZ, JSON, mutated
@@ -29,7 +29,8 @@ def valid_messages() -> list[Message]:
     return [tx, chain.attestations[tx.tx_id][0], chain.votes[block.hash][0], block.header, block.rejected[0], block,
             GENESIS, RoundOpen(1, H, "bafy-global", 5), ProveJob(H, H, "member-0", 1, H, "bafy-weights"),
             ProofDone(H, H, 1, "bafy-proof", "cd" * 64, 12, 16, 5, 6), proposal.attested[0], proposal,
-            Finalized(proposal, tuple(chain.votes[block.hash]))]
+            Finalized(proposal, tuple(chain.votes[block.hash])),
+            Certificate(block.hash, block.header.height, tuple(chain.votes[block.hash]))]
 
 
 VALID = valid_messages()
@@ -39,7 +40,7 @@ def test_every_message_class_is_fuzzed() -> None:
     def subclasses(cls: type) -> set[type]:
         return {c for s in cls.__subclasses__() for c in {s} | subclasses(s)}
 
-    assert subclasses(Message) - {SignedMessage} == {type(m) for m in VALID} and len(VALID) == 13
+    assert subclasses(Message) - {SignedMessage} == {type(m) for m in VALID} and len(VALID) == 14
 
 
 def decodes_or_refuses(cls: type[Message], value: Any) -> None:

@@ -14,8 +14,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from zkpot.bus import MemoryBus
-from zkpot.bus.subjects import BLOCK_VOTE, TX_ATTESTED, TX_SUBMITTED
+from zkpot.bus import Bus, MemoryBus
+from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_VOTE, TX_ATTESTED, TX_SUBMITTED
 from zkpot.db.memory import MemoryProducerRepo, MemoryProverRepo, MemoryTrainerRepo, MemoryValidatorRepo
 from zkpot.domain import (
     Attestation,
@@ -154,8 +154,8 @@ class Task:
         return Validator(self.bus.peer(), store or MemoryValidatorRepo(), self.blobs, self.genesis,
                          self.keys.validators[i], checker or FakeChecker(), Metrics("validator"))
 
-    def producer(self, store: MemoryProducerRepo | None = None, rounds: int = 1) -> Producer:
-        return Producer(self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
+    def producer(self, store: MemoryProducerRepo | None = None, rounds: int = 1, bus: Bus | None = None) -> Producer:
+        return Producer(bus or self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
                         self.keys.producer, self.keys.aggregator, rounds, Metrics("block-producer"), pool=threads)
 
     def trainer(self, i: int, store: MemoryTrainerRepo | None = None, samples: int = 12) -> Trainer:
@@ -227,6 +227,19 @@ class Task:
 
     def payloads(self, subject: str) -> list[dict[str, Any]]:
         return [p.payload for p in self.bus.published(subject)]
+
+
+class Unheard:
+    """A bus whose ``block.finalized`` publishes answer "duplicate" and store nothing (the announcement is lost)."""
+
+    def __init__(self, bus: MemoryBus) -> None:
+        self.bus = bus
+
+    async def publish(self, subject: str, payload: Mapping[str, Any], msg_id: str) -> bool:
+        return False if subject == BLOCK_FINALIZED else await self.bus.publish(subject, payload, msg_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.bus, name)
 
 
 async def eventually(check: Callable[[], Any], what: str = "the expected state") -> Any:

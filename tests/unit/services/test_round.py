@@ -4,12 +4,14 @@ block is final everywhere."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_VOTE, PROVE_JOBS, TX_ATTESTED, TX_SUBMITTED
 from zkpot.db.memory import MemoryProducerRepo, MemoryValidatorRepo
 from zkpot.domain import Block, Transaction, check_block
 from zkpot.domain.events import Finalized
 
-from .support import Task, counter, eventually
+from .support import Task, Unheard, counter, eventually
 
 
 async def test_a_round_from_training_to_a_final_block() -> None:
@@ -44,3 +46,35 @@ async def test_a_round_from_training_to_a_final_block() -> None:
         assert mine is not None and mine.hash == block.hash
         assert counter(v.metrics, "zkpot_tx_accepted") == 2
     assert await task.blobs.get(block.header.model_cid, 1 << 20)  # the global model is published
+
+
+async def test_validators_that_never_hear_block_finalized_still_follow_the_chain() -> None:
+    """Every ``block.finalized`` the producer publishes is lost: block 1 reaches the validators as the certificate
+    riding with block 2's proposal, and block 2 with the producer's announcement after its restart."""
+    async with Task(clients=1, validators=4) as task:
+        chain, replicas = MemoryProducerRepo(), MemoryValidatorRepo()
+        validators = [task.validator(i, replicas) for i in range(4)]
+        deaf = task.producer(chain, rounds=2, bus=Unheard(task.bus.peer()))  # type: ignore[arg-type]
+        services = [*validators, task.prover(), task.trainer(0), deaf]
+        for service in services:
+            await service.start()
+        try:
+            tip = await eventually(lambda: _final_at(chain, 2), "block 2 final at the producer")
+            for v in validators:
+                await eventually(lambda v=v: _final_at(replicas, 1, v.id), f"{v.id[:8]} adopting block 1")
+            assert task.payloads(BLOCK_FINALIZED) == []
+            await deaf.stop()
+            again = task.producer(chain, rounds=2)
+            await again.start()
+            services[-1] = again
+            for v in validators:
+                mine = await eventually(lambda v=v: _final_at(replicas, 2, v.id), f"{v.id[:8]} adopting block 2")
+                assert mine.hash == tip.hash
+        finally:
+            for service in services:
+                await service.stop()
+
+
+async def _final_at(store: Any, height: int, validator: str | None = None) -> Any:
+    row = await (store.latest_final_block() if validator is None else store.latest_final(validator))
+    return row if row is not None and row.height >= height else None

@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from typing import Any
 
-from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_VOTE, TX_ATTESTED, TX_SUBMITTED
+from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, BLOCK_VOTE, TX_ATTESTED, TX_SUBMITTED
 from zkpot.db.memory import MemoryValidatorRepo
 from zkpot.domain import Reason, SigningKey, Transaction, sha256_hex
-from zkpot.domain.events import Finalized
+from zkpot.domain.events import Certificate, Finalized
 from zkpot.ml.model import count_correct, weights_to_bytes
 from zkpot.services.validator import Validator
 
@@ -151,3 +152,118 @@ async def test_replicas_sharing_a_store_keep_their_own_state() -> None:
         assert await store.verdict(b.id, tx.tx_id) is None
         await b.on_tx(tx.to_dict())
         assert _attested(task, tx) == {a.id: "ok", b.id: "ok"}
+
+
+# --- one accepting vote per height, evidence, catching up from certificates -------------------------------------
+
+
+async def _tip(v: Validator) -> str | None:
+    row = await v.repo.latest_final(v.id)
+    return row.hash if row else None
+
+
+def _votes(task: Task, block_hash: str) -> list[tuple[bool, str]]:
+    return [(p["accept"], p["reason"]) for p in task.payloads(BLOCK_VOTE) if p["block_hash"] == block_hash]
+
+
+async def _voted_block_one(task: Task, v: Validator) -> Finalized:
+    """Block 1 (one valid tx) proposed, judged and voted for by ``v``; its bundle as the producer would finalize it."""
+    tx = await task.tx(0, 1, task.genesis.genesis_hash, task.weights(1))
+    await v.on_tx(tx.to_dict())
+    final = await task.finalized([tx])
+    await v.on_proposal(final.proposal)
+    assert _votes(task, final.block.hash) == [(True, "ok")]
+    return final
+
+
+async def _child(task: Task, parent: Finalized, certificate: Certificate | None = None, **header: Any) -> Finalized:
+    """Block 2 (empty) on ``parent``, its proposal carrying ``certificate`` (default: the parent's own)."""
+    child = await task.finalized([], prev=parent.block.header, **header)
+    proposal = dataclasses.replace(child.proposal, parent=certificate or parent.certificate)
+    return dataclasses.replace(child, proposal=proposal)
+
+
+async def test_a_second_block_at_one_height_is_kept_as_evidence_and_gets_no_accepting_vote() -> None:
+    async with Task() as task:
+        v = task.validator(0)
+        first = await _voted_block_one(task, v)
+        rival = await task.finalized(list(first.block.txs), timestamp_ms=6)  # the producer signs another block 1
+        for _ in range(2):  # a redelivery changes nothing and crashes nothing
+            await v.on_proposal(rival.proposal)
+            await v.on_proposal(first.proposal)
+        assert _votes(task, rival.block.hash) == [(False, "equivocation")]  # deduplicated by vote id
+        assert _votes(task, first.block.hash) == [(True, "ok")]
+        kept = await v.repo.evidence(v.id)
+        assert [(e.hash, e.height, e.conflicts_with) for e in kept] == [(rival.block.hash, 1, first.block.hash)]
+        assert await v.repo.rejections(v.id) == [(BLOCK_PROPOSED, rival.block.hash, 1, "equivocation")]
+        assert counter(v.metrics, "zkpot_block_votes", reason="equivocation") == 1
+        assert counter(v.metrics, "zkpot_tx_rejected", reason="equivocation") == 1
+        await v.on_finalized(first)
+        await v.on_finalized(rival)  # a second final block at height 1: recorded, not applied, no crash
+        assert await _tip(v) == first.block.hash
+        assert (BLOCK_FINALIZED, rival.block.hash, 1, "equivocation") in await v.repo.rejections(v.id)
+
+
+async def test_a_restarted_replica_does_not_vote_twice_at_a_height() -> None:
+    async with Task() as task:
+        store = MemoryValidatorRepo()
+        first = await _voted_block_one(task, task.validator(0, store))
+        rival = await task.finalized(list(first.block.txs), timestamp_ms=6)
+        again = task.validator(0, store)
+        await again.on_proposal(rival.proposal)
+        assert _votes(task, rival.block.hash) == [(False, "equivocation")]
+
+
+async def test_a_replica_that_missed_block_finalized_catches_up_from_the_next_proposal() -> None:
+    async with Task() as task:
+        v = task.validator(0)
+        one = await _voted_block_one(task, v)  # its block.finalized never reaches the replica
+        two = await _child(task, one)
+        await v.on_proposal(two.proposal)
+        assert await _tip(v) == one.block.hash
+        assert _votes(task, two.block.hash) == [(True, "ok")]
+        await v.on_finalized(one)  # the late announcement changes nothing
+        await v.on_finalized(two)
+        assert await _tip(v) == two.block.hash
+        assert counter(v.metrics, "zkpot_blocks_finalized") == 2
+
+
+async def test_a_proposal_whose_parent_certificate_does_not_check_is_refused() -> None:
+    async with Task() as task:
+        v = task.validator(0)
+        one = await _voted_block_one(task, v)
+        cert = one.certificate
+        short = await _child(task, one, dataclasses.replace(cert, votes=cert.votes[:2]))
+        elsewhere = await _child(task, one, dataclasses.replace(cert, block_hash="ab" * 32), timestamp_ms=7)
+        assert short.block.hash != elsewhere.block.hash
+        for bad in (short, elsewhere):
+            await v.on_proposal(bad.proposal)
+            assert _votes(task, bad.block.hash) == [(False, "bad_certificate")]
+        assert await _tip(v) is None
+
+
+async def test_a_final_block_beyond_a_gap_is_adopted_with_the_parent_its_quorum_implies() -> None:
+    async with Task() as task:
+        v = task.validator(0)
+        one = await _voted_block_one(task, v)
+        two = await _child(task, one)
+        await v.on_finalized(two)  # neither block 1's announcement nor block 2's proposal reached it
+        assert await _tip(v) == two.block.hash
+        first = await v.repo.block(v.id, one.block.hash)
+        assert first is not None and first.status == "final"
+
+
+async def test_a_final_block_this_replica_cannot_link_is_recorded_not_retried_forever() -> None:
+    async with Task() as task:
+        v = task.validator(0)
+        tx = await task.tx(0, 1, task.genesis.genesis_hash, task.weights(1))
+        one = await task.finalized([tx])  # never seen by this replica
+        two = await _child(task, one)
+        await v.on_finalized(two)
+        assert await _tip(v) is None
+        assert await v.repo.rejections(v.id) == [(BLOCK_FINALIZED, two.block.hash, 2, "chain_gap")]
+        await v.on_proposal(two.proposal)
+        assert _votes(task, two.block.hash) == [(False, "chain_gap")]
+        await v.on_finalized(one)  # once block 1 arrives, block 2's announcement applies
+        await v.on_finalized(two)
+        assert await _tip(v) == two.block.hash

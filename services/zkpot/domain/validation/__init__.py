@@ -2,7 +2,7 @@
 
 from zkpot.domain.validation.block import check_block, check_model_bytes
 from zkpot.domain.validation.chain import verify_chain
-from zkpot.domain.validation.quorum import attesters, check_votes, is_attested
+from zkpot.domain.validation.quorum import attesters, check_certificate, check_votes, is_attested
 from zkpot.domain.validation.tx import (
     ProofChecker,
     ProofClaims,
@@ -19,6 +19,7 @@ __all__ = [
     "RoundView",
     "attesters",
     "check_block",
+    "check_certificate",
     "check_claim_shape",
     "check_model_bytes",
     "check_proof",

@@ -41,3 +41,12 @@ def check_votes(block_hash: str, votes: Sequence[Vote], genesis: Genesis) -> Rea
     if len(accepting) >= genesis.quorum:
         return Reason.OK
     return Reason.BAD_VOTE if len(sound) < len(votes) else Reason.NO_QUORUM
+
+
+def check_certificate(block_hash: str, height: int, votes: Sequence[Vote], genesis: Genesis) -> Reason:
+    """OK iff ``votes`` certify ``block_hash`` at ``height`` as final: a quorum of genesis validators validly
+    voted to accept that block at that height (``check_votes``); else BAD_CERTIFICATE."""
+    accepting = [vote for vote in votes if vote.height == height]
+    if check_votes(block_hash, accepting, genesis) is not Reason.OK:
+        return Reason.BAD_CERTIFICATE
+    return Reason.OK
