@@ -21,6 +21,7 @@ from zkpot.task import Keyring, make_genesis
 from zkpot.zk.plain import build as pbuild
 from zkpot.zk.plain.prove import model_commitment, prove
 from zkpot.zk.plain.spec import Circuit, CircuitSpec, frozen_dir, task_input
+from zkpot.zk.plain.system import PlainSystem
 from zkpot.zk.plain.verify import ProofVerifier
 from zkpot.zk.system import ProofResult
 
@@ -167,7 +168,7 @@ def test_corrupt_proof_json_is_malformed(verifier, junk) -> None:  # noqa: ANN00
 @pytest.fixture(scope="module")
 def task(circuit: Circuit):  # noqa: ANN201
     keys = Keyring.generate(clients=2, validators=4)
-    return keys, make_genesis(circuit, keys.public())
+    return keys, make_genesis(PlainSystem(circuit), keys.public())
 
 
 def _tx(task, proved: Proved, **override: Any):  # noqa: ANN001, ANN202
