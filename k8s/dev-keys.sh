@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Development keys for a kind/minikube network (never for real keys): runs `zkpot keys gen`, then writes
-#   DIR/keys/            producer.key, aggregator.key, prover.key, prover-signer.key, validator-<i>.key, client-<i>.key, public.json
+#   DIR/keys/            producer.key, aggregator.key, prover.key, prover-signer.key, validator-<i>.key, client-<i>.key, public.json,
+#                        nats-<party>.nk (NATS nkey seeds) and nats-authorization.conf (`zkpot nats config`: the
+#                        server's nkey users and allow-lists, which the chart's NATS includes from the Secret)
 #   DIR/secret.yaml      the Secret the chart mounts (keys.existingSecret), for `kubectl apply -f`
 #   DIR/values.yaml      trainer/validator replicas matching the bundle, for `helm -f`
 # Usage: k8s/dev-keys.sh [--clients M] [--validators N] [--out DIR] [--namespace NS] [--secret NAME]
@@ -24,6 +26,7 @@ KUBECTL="${KUBECTL:-$(command -v kubectl || echo .cache/k8s-tools/bin/kubectl)}"
 rm -rf "$OUT/keys"
 mkdir -p "$OUT"
 "$ZKPOT" keys gen --out "$OUT/keys" --clients "$CLIENTS" --validators "$VALIDATORS" >/dev/null
+"$ZKPOT" nats config --keys "$OUT/keys/public.json" --out "$OUT/keys/nats-authorization.conf"
 "$KUBECTL" create secret generic "$SECRET" --namespace "$NAMESPACE" --from-file="$OUT/keys" \
   --dry-run=client --output yaml > "$OUT/secret.yaml"
 cat > "$OUT/values.yaml" <<VALUES

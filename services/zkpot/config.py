@@ -29,7 +29,10 @@ _ALL = SERVICES
 ENV: tuple[Var, ...] = (
     # shared by every service
     Var("ZKPOT_SERVICE", "which service this process runs", (), None),
-    Var("ZKPOT_NATS_URL", "NATS server URL", _ALL, None),
+    Var("ZKPOT_NATS_URL", "NATS server URL (tls://host:port for TLS)", _ALL, None),
+    Var("ZKPOT_NATS_NKEY_FILE", "file holding this party's NATS nkey seed (`zkpot keys gen`: nats-<party>.nk); "
+        "unset connects without authentication", (), None),
+    Var("ZKPOT_NATS_CA_FILE", "CA certificate (PEM) the NATS server's TLS certificate is checked against", (), None),
     Var("ZKPOT_DATABASE_URL", "PostgreSQL URL (postgresql+psycopg://user@host:port/db)", _ALL, None),
     Var("ZKPOT_GATEWAY_URL", "base URL of the ipfs-gateway service",
         ("trainer", "prover", "validator", "block-producer"), None),

@@ -8,6 +8,8 @@ attestations and votes as the network published them, which `zkpot chain verify`
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -16,17 +18,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from zkpot.bus.permissions import authorization_block
 from zkpot.errors import InputError
 from zkpot.infra.nats import NatsServer
 from zkpot.infra.ports import free_port
 from zkpot.infra.postgres import EmbeddedPostgres
 from zkpot.infra.procs import terminate
-from zkpot.task import Keyring, RoundParams, make_genesis, write_genesis
+from zkpot.task import Keyring, RoundParams, make_genesis, nkey_file_name, write_genesis
 from zkpot.zk.system import ProofSystem
 
+T = TypeVar("T")
 STOP_ORDER = ("trainer", "prover", "validator", "block-producer", "ipfs-gateway")
 
 
@@ -42,6 +47,7 @@ class DevnetConfig:
     nats_url: str | None = None
     database_url: str | None = None
     idle_clients: int = 0  # registered in genesis but run by no trainer (tests play them by hand)
+    nats_auth: bool = True  # our own nats-server lets in only the parties' nkeys (ignored with nats_url)
 
     def __post_init__(self) -> None:
         if min(self.validators, self.rounds) < 1 or min(self.clients, self.idle_clients, self.provers) < 0:
@@ -94,10 +100,24 @@ class Devnet:
         self.keys.write(self.root / "keys")
         write_genesis(self.genesis, self.root / "genesis.json")
 
+    @property
+    def nats_auth(self) -> bool:
+        """True when the devnet runs its own nats-server with authentication (services then get nkey seeds)."""
+        return self.config.nats_auth and not self.config.nats_url
+
+    def nkey_file(self, identity: str) -> Path | None:
+        """The seed file of one NATS identity (``zkpot.bus.parties``), or None without authentication."""
+        return self.root / "keys" / nkey_file_name(identity) if self.nats_auth else None
+
     def start_servers(self) -> None:
+        """nats-server (with every party's nkey and allow-lists; streams and consumers provisioned by the
+        operator) and PostgreSQL, unless URLs were given."""
         if not self.nats_url:
-            self.nats = NatsServer(self.root / "nats").start()
+            self.nats = NatsServer(self.root / "nats", config=nats_config(self.keys) if self.nats_auth else None)
+            self.nats.start()
             self.nats_url = self.nats.url
+            if self.nats_auth:
+                _run(self._provision())
         if not self.database_url:
             self.pg = EmbeddedPostgres(_postgres_dir(self.root), durable=False)
             self.pg.start()
@@ -120,8 +140,24 @@ class Devnet:
                         ZKPOT_EPOCHS=str(c.epochs))
         self._write_state()
 
+    async def _provision(self) -> list[str]:
+        from zkpot.bus.jetstream import JetStreamBus
+        from zkpot.bus.parties import consumer_plan
+        from zkpot.bus.provision import provision
+
+        bus = await JetStreamBus.connect(self.nats_url, name="devnet-operator", nkey_file=self.nkey_file("operator"),
+                                         manage=True)
+        try:
+            return await provision(bus, consumer_plan(self.keys.parties()))
+        finally:
+            await bus.close()
+
     def _key(self, name: str) -> str:
         return str(self.root / "keys" / f"{name}.key")
+
+    def _nats_identity(self, name: str, service: str) -> str:
+        """The NATS identity a devnet process connects as (the provers share the pool's)."""
+        return {"block-producer": "producer", "prover": "prover"}.get(service, name)
 
     def service_env(self, name: str, port: int) -> dict[str, str]:
         return {
@@ -140,6 +176,9 @@ class Devnet:
         port = port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZKPOT_") or k == "ZKPOT_CACHE"}
         env.update(self.service_env(name, port), **extra)
+        seed = self.nkey_file(self._nats_identity(name, service))
+        if seed is not None and service != "ipfs-gateway":  # the gateway does not use NATS
+            env["ZKPOT_NATS_NKEY_FILE"] = str(seed)
         log = self.root / "logs" / f"{name}.log"
         with log.open("ab") as out:
             popen = subprocess.Popen([sys.executable, "-m", "zkpot", "serve", service], env=env,
@@ -163,7 +202,8 @@ class Devnet:
 
     def _write_state(self) -> None:
         state = {"pids": {p.name: p.popen.pid for p in self.procs},
-                 "nats_url": self.nats_url, "database_url": self.database_url, "gateway_url": self.gateway_url,
+                 "nats_url": self.nats_url, "nats_auth": self.nats_auth,
+                 "database_url": self.database_url, "gateway_url": self.gateway_url,
                  "metrics": {p.name: f"http://127.0.0.1:{p.port}/metrics" for p in self.procs},
                  "nats_pid": self.nats._proc.pid if self.nats and self.nats._proc else None,
                  "postgres_dir": str(self.pg.pgdata) if self.pg else None,
@@ -189,6 +229,18 @@ class Devnet:
         path = self.root / "chain.jsonl"
         path.write_text("".join(json.dumps(f, sort_keys=True) + "\n" for f in finals))
         return path
+
+
+def nats_config(keys: Keyring) -> str:
+    """The devnet's nats.conf: every party of ``keys`` an nkey user with its allow-lists, nobody else let in."""
+    return "# written by zkpot devnet: one nkey user per party (zkpot.bus.permissions)\n" + authorization_block(
+        keys.parties(), keys.nats_public())
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from sync code, also when called inside a running event loop (the e2e tests)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _postgres_dir(root: Path) -> Path:

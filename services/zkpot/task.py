@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import nkeys
+
+from zkpot.bus.parties import Parties
 from zkpot.domain import AGGREGATION_RULES, BoxKeyPair, Genesis, SigningKey, bft_quorum, sha256_hex
 from zkpot.domain.limits import MAX_N_TRAIN
 from zkpot.errors import InputError
@@ -26,9 +31,32 @@ INITIAL_MODEL_SEED = 1
 TRAINING_POOL = 1797 - zdata.TEST_SIZE  # the digits training pool: the most a member trains on unless it has its own
 
 
+def new_nkey_seed() -> str:
+    """A fresh NATS user nkey seed (``SU...``)."""
+    return bytes(nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)).decode()
+
+
+def nkey_public(seed: str) -> str:
+    """The public user nkey (``U...``) of a seed."""
+    kp = nkeys.from_seed(bytearray(seed.encode()))
+    try:
+        return bytes(kp.public_key).decode()
+    finally:
+        kp.wipe()
+
+
+def nkey_file_name(identity: str) -> str:
+    """The key folder's file holding one NATS identity's seed."""
+    return f"nats-{identity}.nk"
+
+
 @dataclasses.dataclass(frozen=True)
 class Keyring:
-    """Every party's secret key; ``public()`` is what genesis and the chart's ConfigMap carry."""
+    """Every party's secret key; ``public()`` is what genesis and the chart's ConfigMap carry.
+
+    ``nats`` maps each NATS identity (``zkpot.bus.parties``: operator, producer, validator-<i>, trainer-<m>,
+    prover, watch, loadtest) to its nkey seed; empty for a key folder written before NATS authentication.
+    """
 
     producer: SigningKey
     aggregator: BoxKeyPair
@@ -36,6 +64,7 @@ class Keyring:
     clients: tuple[SigningKey, ...]
     prover: BoxKeyPair  # the (devnet: shared) prover's key; members seal their weights to it for proving
     prover_signer: SigningKey  # the prover's identity: it signs its proof results and its gateway uploads
+    nats: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     @classmethod
     def generate(cls, clients: int, validators: int) -> Keyring:
@@ -43,10 +72,25 @@ class Keyring:
             raise InputError("need at least one client and one validator")
         return cls(SigningKey.generate(), BoxKeyPair.generate(),
                    tuple(SigningKey.generate() for _ in range(validators)),
-                   tuple(SigningKey.generate() for _ in range(clients)), BoxKeyPair.generate(), SigningKey.generate())
+                   tuple(SigningKey.generate() for _ in range(clients)), BoxKeyPair.generate(), SigningKey.generate(),
+                   {name: new_nkey_seed() for name in Parties(clients, validators).names()})
+
+    def parties(self) -> Parties:
+        """The NATS parties these keys are for (the shared prover pool)."""
+        return Parties(len(self.clients), len(self.validators))
+
+    def nats_public(self) -> dict[str, str]:
+        """NATS identity -> public nkey (what `zkpot nats config` writes into the server's authorization)."""
+        return {name: nkey_public(seed) for name, seed in self.nats.items()}
+
+    def nats_seed(self, identity: str) -> str:
+        if identity not in self.nats:
+            raise InputError(f"no NATS nkey for {identity!r} in these keys (a folder from before NATS "
+                             "authentication? run `zkpot keys gen` again)")
+        return self.nats[identity]
 
     def public(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "producer": self.producer.public_hex,
             "aggregator_box_key": self.aggregator.public_hex,
             "validators": [k.public_hex for k in self.validators],
@@ -54,13 +98,17 @@ class Keyring:
             "prover_box_key": self.prover.public_hex,
             "provers": [self.prover_signer.public_hex],
         }
+        if self.nats:
+            out["nats"] = self.nats_public()
+        return out
 
     def files(self) -> dict[str, str]:
-        """File name -> secret hex, the layout `zkpot keys gen` writes and the services read."""
+        """File name -> secret (hex, or an nkey seed), the layout `zkpot keys gen` writes and the services read."""
         out = {"producer.key": self.producer.seed_hex, "aggregator.key": self.aggregator.private_hex,
                "prover.key": self.prover.private_hex, "prover-signer.key": self.prover_signer.seed_hex}
         out.update({f"validator-{i}.key": k.seed_hex for i, k in enumerate(self.validators)})
         out.update({f"client-{i}.key": k.seed_hex for i, k in enumerate(self.clients)})
+        out.update({nkey_file_name(name): seed for name, seed in self.nats.items()})
         return out
 
     def write(self, out: Path) -> None:
@@ -76,11 +124,16 @@ class Keyring:
         try:
             public = json.loads((folder / "public.json").read_text())
             read = lambda name: (folder / name).read_text().strip()  # noqa: E731
+            nats = {name: read(nkey_file_name(name)) for name in public.get("nats", {})}
+            for name, key in public.get("nats", {}).items():
+                if nkey_public(nats[name]) != key:
+                    raise ValueError(f"{nkey_file_name(name)} does not hold the nkey public.json names")
             return cls(SigningKey.from_hex(read("producer.key")), BoxKeyPair.from_hex(read("aggregator.key")),
                        tuple(SigningKey.from_hex(read(f"validator-{i}.key")) for i in range(len(public["validators"]))),
                        tuple(SigningKey.from_hex(read(f"client-{i}.key")) for i in range(len(public["clients"]))),
-                       BoxKeyPair.from_hex(read("prover.key")), SigningKey.from_hex(read("prover-signer.key")))
-        except (OSError, KeyError, ValueError) as e:
+                       BoxKeyPair.from_hex(read("prover.key")),
+                       SigningKey.from_hex(read("prover-signer.key")), nats)
+        except (OSError, KeyError, ValueError, nkeys.NkeysError) as e:
             raise InputError(f"{folder} is not a key folder written by `zkpot keys gen`: {e}") from e
 
 

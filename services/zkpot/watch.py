@@ -11,10 +11,12 @@ import dataclasses
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from zkpot.bus import Delivery, JetStreamBus
-from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, PROOF_DONE, ROUND_OPEN, TX_ATTESTED, TX_SUBMITTED
+from zkpot.bus.parties import WATCH
+from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, ROUND_OPEN, TX_ATTESTED, TX_SUBMITTED
 from zkpot.domain import Genesis
 from zkpot.domain.events import Finalized
 
@@ -57,12 +59,14 @@ class Watcher:
         self.finals: list[dict[str, Any]] = []
         self.finished = asyncio.Event()
 
-    async def run(self, nats_url: str, timeout_s: float) -> None:
-        bus = await JetStreamBus.connect(nats_url, name="devnet-watch")
+    async def run(self, nats_url: str, timeout_s: float, *, nkey_file: Path | None = None) -> None:
+        """Follow the stream; with ``nkey_file`` (the ``watch`` identity) through its provisioned durable
+        ``watch``, else through a fresh durable of its own."""
+        bus = await JetStreamBus.connect(nats_url, name="devnet-watch", nkey_file=nkey_file)
         try:
             await bus.ensure_streams()
-            subjects = (ROUND_OPEN, TX_SUBMITTED, TX_ATTESTED, PROOF_DONE, BLOCK_PROPOSED, BLOCK_FINALIZED)
-            await bus.subscribe(subjects, f"watch-{int(time.time() * 1000)}", self.on_event)
+            durable = WATCH.name if nkey_file is not None else f"watch-{int(time.time() * 1000)}"
+            await bus.subscribe(WATCH.filters, durable, self.on_event)
             await asyncio.wait_for(self.finished.wait(), timeout_s)
         finally:
             await bus.close()

@@ -146,9 +146,9 @@ def test_env_matches_the_services_settings(name: str) -> None:
     assert set(service_env(setup)[1]) <= config.ENV_NAMES
 
 
-def key_files(doc: dict) -> dict[str, str]:
-    """Pod name -> the file ZKPOT_KEY_FILE names, for every pod of a StatefulSet."""
-    path = service_env(doc)[1]["ZKPOT_KEY_FILE"]["value"]
+def key_files(doc: dict, var: str = "ZKPOT_KEY_FILE") -> dict[str, str]:
+    """Pod name -> the file ``var`` names, for every pod of a StatefulSet."""
+    path = service_env(doc)[1][var]["value"]
     start = doc["spec"].get("ordinals", {}).get("start", 0)
     pods = [f"{doc['metadata']['name']}-{i}" for i in range(start, start + doc["spec"]["replicas"])]
     return {pod: path.replace("$(ZKPOT_INSTANCE)", pod) for pod in pods}
@@ -163,7 +163,18 @@ def test_each_member_pod_finds_its_own_key(extra: list[str]) -> None:
         mounted = {f"/etc/zkpot/keys/{i['path']}": i["key"] for i in keys["secret"]["items"]}
         for pod, path in key_files(sts).items():
             assert mounted[path] == f"{prefix}-{pod.rsplit('-', 1)[1]}.key"
-        assert len(mounted) == sts["spec"]["replicas"]
+        for pod, path in key_files(sts, "ZKPOT_NATS_NKEY_FILE").items():  # its own NATS identity
+            assert mounted[path] == f"nats-{role}-{pod.rsplit('-', 1)[1]}.nk"
+        assert len(mounted) == 2 * sts["spec"]["replicas"]
+
+
+@pytest.mark.parametrize(("role", "seed"), [("prover", "nats-prover.nk"), ("block-producer", "nats-producer.nk")])
+def test_single_identity_pods_mount_their_nats_seed(role: str, seed: str) -> None:
+    [doc] = [d for d in template_docs([]) if d["kind"] == "Deployment" and component(d) == role]
+    [keys] = [v for v in pod_spec(doc)["volumes"] if v["name"] == "keys"]
+    mounted = {f"/etc/zkpot/keys/{i['path']}": i["key"] for i in keys["secret"]["items"]}
+    assert mounted[service_env(doc)[1]["ZKPOT_NATS_NKEY_FILE"]["value"]] == seed
+    assert not [k for k in mounted.values() if k.endswith(".nk") and k != seed]
 
 
 def test_trainer_index_is_the_pod_ordinal() -> None:

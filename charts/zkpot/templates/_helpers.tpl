@@ -114,7 +114,7 @@ securityContext:
 {{/* URLs of the dependencies, in-cluster or external. */}}
 {{- define "zkpot.natsUrl" -}}
 {{- if .Values.nats.enabled }}
-{{- printf "nats://%s:4222" (include "zkpot.componentName" (dict "ctx" . "component" "nats")) }}
+{{- printf "%s://%s:4222" (ternary "tls" "nats" .Values.nats.tls.enabled) (include "zkpot.componentName" (dict "ctx" . "component" "nats")) }}
 {{- else }}
 {{- required "nats.externalUrl is required when nats.enabled is false" .Values.nats.externalUrl }}
 {{- end }}
@@ -211,4 +211,9 @@ checksum/deps: {{ list .Values.nats.enabled .Values.nats.externalUrl .Values.pos
 podSelector:
   matchLabels:
     {{- include "zkpot.selectorLabels" . | nindent 4 }}
+{{- end }}
+
+{{/* Secret holding the NATS server's TLS certificate (tls.crt, tls.key, ca.crt). */}}
+{{- define "zkpot.natsTlsSecret" -}}
+{{- .Values.nats.tls.secretName | default (include "zkpot.componentName" (dict "ctx" . "component" "nats-tls")) }}
 {{- end }}

@@ -10,6 +10,7 @@ from typing import Any
 from zkpot.bus.api import ConsumerOptions, Handler, Source
 from zkpot.bus.codec import encode
 from zkpot.bus.errors import BusError
+from zkpot.bus.msgid import bound_id
 from zkpot.bus.runner import Runner
 from zkpot.bus.subjects import LAYOUT, Layout, Retention, StreamSpec
 from zkpot.bus.wildcards import check_durable, check_subject
@@ -29,7 +30,8 @@ class BaseBus(abc.ABC):
 
     @abc.abstractmethod
     async def _store(self, stream: StreamSpec, subject: str, data: bytes, msg_id: str) -> bool:
-        """Store one message; False if it was a duplicate."""
+        """Store one message under the wire id ``msg_id``; False if it was a duplicate of that very message,
+        MessageIdTaken if the server holds another message under that id."""
 
     @abc.abstractmethod
     async def _bind(self, stream: StreamSpec, filters: tuple[str, ...], durable: str,
@@ -37,10 +39,14 @@ class BaseBus(abc.ABC):
         """Create or update the durable consumer and bind to it."""
 
     async def publish(self, subject: str, payload: Mapping[str, Any], msg_id: str) -> bool:
+        """Publish under the logical id ``msg_id``; the wire id binds it to the bytes (``zkpot.bus.msgid``)."""
         return await self.publish_bytes(subject, encode(payload), msg_id)
 
-    async def publish_bytes(self, subject: str, data: bytes, msg_id: str) -> bool:
-        """Publish ``data`` as is: for tools and tests that play a misbehaving peer; services use ``publish``."""
+    async def publish_bytes(self, subject: str, data: bytes, msg_id: str, *, exact_id: bool = False) -> bool:
+        """Publish ``data`` as is: for tools and tests that play a misbehaving peer; services use ``publish``.
+
+        ``exact_id`` sends ``msg_id`` itself as the wire id, as a peer squatting an id would.
+        """
         self._check_open()
         check_subject(subject, wildcards=False)
         if not isinstance(msg_id, str) or not msg_id:
@@ -48,7 +54,7 @@ class BaseBus(abc.ABC):
         stream = self.layout.stream_for(subject)
         if stream is None:
             raise BusError(f"no stream stores subject {subject!r}; add it to zkpot.bus.subjects")
-        return await self._store(stream, subject, data, msg_id)
+        return await self._store(stream, subject, data, msg_id if exact_id else bound_id(msg_id, subject, data))
 
     async def subscribe(self, subject_filter: str | Sequence[str], durable: str, handler: Handler, *,
                         queue: bool = False, ack_wait_s: float = 30.0, max_deliver: int = 10,

@@ -30,3 +30,16 @@ class RetryLater(ZkpotError):
     def __init__(self, message: str, delay_s: float | None = None) -> None:
         super().__init__(message)
         self.delay_s = delay_s
+
+
+class NotProvisioned(BusError):
+    """A stream or durable consumer this client needs is missing or differs from the plan, and only the operator
+    may create it (``zkpot nats provision``)."""
+
+
+class MessageIdTaken(BusError):
+    """The server dropped a publish as a duplicate, but the message it holds under that id is another one."""
+
+
+class NotPermitted(BusError):
+    """The server refused a publish or a JetStream request: this identity's permissions do not allow it."""

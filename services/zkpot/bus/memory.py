@@ -17,20 +17,25 @@ from typing import Any
 from zkpot.bus.api import ConsumerOptions, ConsumerState, RawMessage, Source
 from zkpot.bus.base import BaseBus
 from zkpot.bus.codec import decode
-from zkpot.bus.errors import BusError, BusUnavailable
+from zkpot.bus.errors import BusError, BusUnavailable, MessageIdTaken
+from zkpot.bus.msgid import logical_id
 from zkpot.bus.subjects import LAYOUT, Layout, Retention, StreamSpec
 from zkpot.bus.wildcards import collide, matches
 
 
 @dataclasses.dataclass(frozen=True)
 class Published:
-    """One message the fake stored, in publish order."""
+    """One message the fake stored, in publish order; ``wire_id`` is its Nats-Msg-Id, ``msg_id`` the logical id."""
 
     stream: str
     seq: int
     subject: str
     data: bytes
-    msg_id: str
+    wire_id: str
+
+    @property
+    def msg_id(self) -> str:
+        return logical_id(self.wire_id) or self.wire_id
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -42,7 +47,7 @@ class Published:
 class _Stream:
     spec: StreamSpec
     messages: dict[int, Published] = dataclasses.field(default_factory=dict)
-    seen: dict[str, float] = dataclasses.field(default_factory=dict)  # msg id -> publish time
+    seen: dict[str, tuple[float, Published]] = dataclasses.field(default_factory=dict)  # wire id -> (time, msg)
     last_seq: int = 0
     consumers: dict[str, _Consumer] = dataclasses.field(default_factory=dict)
 
@@ -154,11 +159,16 @@ class MemoryBus(BaseBus):
     async def _store(self, stream: StreamSpec, subject: str, data: bytes, msg_id: str) -> bool:
         s = self._stream(stream.name)
         now = self._server.clock()
-        if now - s.seen.get(msg_id, float("-inf")) < stream.duplicate_window_s:
+        earlier = s.seen.get(msg_id)
+        if earlier is not None and now - earlier[0] < stream.duplicate_window_s:
+            held = earlier[1]
+            if (held.subject, held.data) != (subject, data):
+                raise MessageIdTaken(f"{stream.name} holds another message (seq {held.seq}, subject {held.subject}) "
+                                     f"under the id {msg_id!r} of this one on {subject}")
             return False
-        s.seen[msg_id] = now
         s.last_seq += 1
         record = Published(stream.name, s.last_seq, subject, data, msg_id)
+        s.seen[msg_id] = (now, record)
         s.messages[s.last_seq] = record
         self._server.log.append(record)
         await self._notify()

@@ -144,7 +144,7 @@ def finalized_id(block_hash: str) -> str:
 
 def markdown_table(layout: Layout = LAYOUT) -> str:
     """The subject table of docs/messaging.md."""
-    rows = ["| stream | retention | subject | payload (JSON) | Nats-Msg-Id |", "|---|---|---|---|---|"]
+    rows = ["| stream | retention | subject | payload (JSON) | logical msg id |", "|---|---|---|---|---|"]
     for stream in layout.streams:
         for s in stream.subjects:
             rows.append(f"| {stream.name} | {stream.retention} | `{s.subject}` | {s.payload} | `{s.msg_id}` |")

@@ -61,7 +61,7 @@ def _watch(net, args: argparse.Namespace):  # type: ignore[no-untyped-def]
         watcher = Watcher(net.genesis, args.rounds, lambda line: status.update(line))
 
         async def main() -> None:
-            task = asyncio.create_task(watcher.run(net.nats_url, args.timeout))
+            task = asyncio.create_task(watcher.run(net.nats_url, args.timeout, nkey_file=net.nkey_file("watch")))
             while not task.done():
                 if net.dead():
                     task.cancel()

@@ -40,8 +40,10 @@ class NatsServer:
     """
 
     def __init__(self, root: Path, *, port: int | None = None, http_port: int | None = None,
-                 binary: Path | None = None) -> None:
+                 binary: Path | None = None, config: str | None = None) -> None:
+        """``config``: extra nats.conf text (an ``authorization`` block), written to ``root/nats.conf``."""
         self.root = Path(root)
+        self.config = config
         self.port = port or free_port()
         self.http_port = http_port or free_port()
         self.binary = binary or nats_server_binary()
@@ -56,6 +58,10 @@ class NatsServer:
         return self.root / "jetstream"
 
     @property
+    def config_file(self) -> Path:
+        return self.root / "nats.conf"
+
+    @property
     def log_file(self) -> Path:
         return self.root / "nats.log"
 
@@ -68,7 +74,12 @@ class NatsServer:
         if self.running:
             return self
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [str(self.binary), "--jetstream", "--store_dir", str(self.store_dir), "--addr", HOST,
+        cmd = [str(self.binary)]
+        if self.config is not None:
+            self.config_file.write_text(self.config)
+            self.config_file.chmod(0o600)
+            cmd += ["--config", str(self.config_file)]
+        cmd += ["--jetstream", "--store_dir", str(self.store_dir), "--addr", HOST,
                "--port", str(self.port), "--http_port", str(self.http_port), "--server_name", "zkpot",
                "--log", str(self.log_file)]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

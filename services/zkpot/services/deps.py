@@ -105,7 +105,9 @@ async def connect(settings: Settings) -> Deps:
     url = settings.string("ZKPOT_DATABASE_URL")
     await retry_start("postgres", lambda: migrate(url, service))
     engine = create_engine(url, application_name=f"zkpot-{instance}")
-    bus = await retry_start("nats", lambda: JetStreamBus.connect(settings.string("ZKPOT_NATS_URL"), name=instance))
+    bus = await retry_start("nats", lambda: JetStreamBus.connect(
+        settings.string("ZKPOT_NATS_URL"), name=instance, nkey_file=settings.get("ZKPOT_NATS_NKEY_FILE"),
+        ca_file=settings.get("ZKPOT_NATS_CA_FILE")))
     await retry_start("nats streams", bus.ensure_streams)
     return Deps(settings, instance, bus, engine, GatewayClient(settings.string("ZKPOT_GATEWAY_URL"),
                                                                signer=_signer(settings)))

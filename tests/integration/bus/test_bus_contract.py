@@ -9,7 +9,10 @@ import pytest
 from zkpot.bus import BusError, Delivery, JetStreamBus, MemoryBus, RetryLater, SubscriptionFailed
 from zkpot.bus.api import ConsumerState
 from zkpot.bus.base import BaseBus
+from zkpot.bus.codec import encode
 from zkpot.bus.depth import update_queue_depth
+from zkpot.bus.errors import MessageIdTaken
+from zkpot.bus.msgid import bound_id
 from zkpot.bus.subjects import (
     BLOCK_PROPOSED,
     EVENTS,
@@ -73,6 +76,26 @@ class TestBusContract:
         first, second = await rec.next(), await rec.next()
         assert (first.payload, first.msg_id, first.num_delivered) == ({"round": 1}, "round-1", 1)
         assert (second.subject, second.msg_id) == (ROUND_OPEN, "round-2")
+
+    async def test_a_message_published_first_under_an_id_does_not_suppress_the_real_one(self, bus: BaseBus) -> None:
+        # a squatter publishes first: under the bare logical id (what publishers used to send), and under the id
+        # as the bus binds it to the squatter's own bytes, and the real payload on another subject
+        assert await bus.publish_bytes(ROUND_OPEN, b'{"round":666}', round_open_id(1), exact_id=True)
+        assert await bus.publish(ROUND_OPEN, {"round": 666}, round_open_id(1))
+        assert await bus.publish(TX_SUBMITTED, {"round": 1}, round_open_id(1))
+        assert await bus.publish(ROUND_OPEN, {"round": 1}, round_open_id(1)) is True  # the real one is stored
+        rec = Recorder()
+        await bus.subscribe(ROUND_OPEN, "t1", rec)
+        seen = [await rec.next() for _ in range(3)]
+        assert [d.payload for d in seen] == [{"round": 666}, {"round": 666}, {"round": 1}]
+        assert {d.msg_id for d in seen} == {round_open_id(1)}  # handlers see the logical id
+
+    async def test_another_message_under_the_real_wire_id_is_a_distinct_error(self, bus: BaseBus) -> None:
+        wire = bound_id(round_open_id(1), ROUND_OPEN, encode({"round": 1}))
+        assert await bus.publish_bytes(ROUND_OPEN, b'{"round":666}', wire, exact_id=True)
+        with pytest.raises(MessageIdTaken, match="round-1"):
+            await bus.publish(ROUND_OPEN, {"round": 1}, round_open_id(1))
+        assert await bus.publish(ROUND_OPEN, {"round": 2}, round_open_id(2))
 
     async def test_bad_publishes_are_refused(self, bus: BaseBus) -> None:
         with pytest.raises(BusError, match="no stream"):

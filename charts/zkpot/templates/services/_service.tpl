@@ -5,6 +5,7 @@ The pod template of one zkpot service. Arguments (dict):
   values     that service's values block
   env        extra env entries (YAML list string), set only by this service
   keyItems   Secret items [{key, path}] to mount at /etc/zkpot/keys (empty: no keys)
+  natsSeed   file under /etc/zkpot/keys holding this pod's NATS nkey seed (ZKPOT_NATS_NKEY_FILE, with nats.auth)
   resources  resources (YAML string); default: values.resources
   dataClaim  name of a volumeClaimTemplate to mount at /var/lib/zkpot-data (optional)
 */}}
@@ -12,6 +13,7 @@ The pod template of one zkpot service. Arguments (dict):
 {{- $ctx := .ctx -}}
 {{- $v := .values -}}
 {{- $artifacts := ne .component "ipfs-gateway" -}}
+{{- $natsCa := and $ctx.Values.nats.tls.enabled $artifacts -}}
 metadata:
   labels:
     {{- include "zkpot.labels" (dict "ctx" $ctx "component" .component) | nindent 4 }}
@@ -45,6 +47,14 @@ spec:
           value: {{ $ctx.Values.logLevel | quote }}
         - name: ZKPOT_NATS_URL
           value: {{ include "zkpot.natsUrl" $ctx | quote }}
+        {{- if and $ctx.Values.nats.auth.enabled .natsSeed }}
+        - name: ZKPOT_NATS_NKEY_FILE
+          value: {{ printf "/etc/zkpot/keys/%s" .natsSeed | quote }}
+        {{- end }}
+        {{- if $natsCa }}
+        - name: ZKPOT_NATS_CA_FILE
+          value: /etc/zkpot/nats-ca/ca.crt
+        {{- end }}
         - name: ZKPOT_DATABASE_URL
           valueFrom:
             secretKeyRef:
@@ -74,6 +84,11 @@ spec:
         - name: {{ .dataClaim }}
           mountPath: /var/lib/zkpot-data
         {{- end }}
+        {{- if $natsCa }}
+        - name: nats-ca
+          mountPath: /etc/zkpot/nats-ca
+          readOnly: true
+        {{- end }}
       {{- with $ctx.Values.probes }}
       startupProbe:
         httpGet: {path: /healthz, port: http}
@@ -101,6 +116,13 @@ spec:
       persistentVolumeClaim:
         claimName: {{ include "zkpot.componentName" (dict "ctx" $ctx "component" "artifacts") }}
         readOnly: true
+    {{- end }}
+    {{- if $natsCa }}
+    - name: nats-ca
+      secret:
+        secretName: {{ include "zkpot.natsTlsSecret" $ctx }}
+        items: [{key: ca.crt, path: ca.crt}]
+    {{- end }}
     {{- if .keyItems }}
     - name: keys
       secret:
@@ -111,14 +133,27 @@ spec:
     {{- end }}
 {{- end }}
 
-{{/* Key items of a StatefulSet member role: <prefix>-<i>.key mounted as <pod name>.key. */}}
+{{/* Key items of a StatefulSet member role: <prefix>-<i>.key mounted as <pod name>.key, and with nats.auth its
+NATS seed nats-<natsRole>-<i>.nk as <pod name>.nk. */}}
 {{- define "zkpot.memberKeyItems" -}}
 {{- $items := list -}}
 {{- range $i := until (int .replicas) -}}
 {{- $n := add $i $.first -}}
 {{- $items = append $items (dict "key" (printf "%s-%d.key" $.prefix $n) "path" (printf "%s-%d.key" $.stsName $n)) -}}
+{{- if $.ctx.Values.nats.auth.enabled -}}
+{{- $items = append $items (dict "key" (printf "nats-%s-%d.nk" $.natsRole $n) "path" (printf "%s-%d.nk" $.stsName $n)) -}}
+{{- end -}}
 {{- end -}}
 {{- toYaml $items }}
+{{- end }}
+
+{{/* The Secret item of a single-identity role's NATS seed (nats-<role>.nk mounted as nats.nk), with nats.auth. */}}
+{{- define "zkpot.natsSeedItems" -}}
+{{- if .ctx.Values.nats.auth.enabled -}}
+{{- toYaml (list (dict "key" (printf "nats-%s.nk" .role) "path" "nats.nk")) }}
+{{- else -}}
+[]
+{{- end -}}
 {{- end }}
 
 {{/* A PodDisruptionBudget for one service; .pdb is {enabled, maxUnavailable}. */}}
