@@ -10,7 +10,7 @@ from zkpot import __version__
 
 
 def parser() -> argparse.ArgumentParser:
-    from zkpot.cli import bench, netcmds, taskcmds, zkcmds
+    from zkpot.cli import bench, dbcmds, netcmds, taskcmds, zkcmds
 
     p = argparse.ArgumentParser(prog="zkpot", description="Federated learning with Zero-Knowledge Proof of "
                                                           "Training consensus")
@@ -22,6 +22,7 @@ def parser() -> argparse.ArgumentParser:
     perf_cli.register(sub)  # `zkpot bench compare | sweep | levers`
     taskcmds.register(sub)
     netcmds.register(sub)
+    dbcmds.register(sub)
     return p
 
 

@@ -30,6 +30,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from zkpot.db.engine import database_url, lock_key
+from zkpot.db.errors import DatabaseError, DatabaseUnavailable
 from zkpot.db.tables import SCHEMA_OF_SERVICE
 from zkpot.errors import InputError
 from zkpot.infra.postgres import libpq_url
@@ -74,16 +75,22 @@ def provision(admin_url: str, passwords: Mapping[str, str], *, prefix: str = DEF
     account's URL (the admin URL's host, database and options, with the account's role and password)."""
     _check(passwords, prefix, connection_limit)
     roles = {account: role_name(account, prefix) for account in ACCOUNTS}
-    with psycopg.connect(libpq_url(admin_url)) as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(f"roles:{prefix}"),))
-        for account, role in roles.items():
-            _ensure_role(conn, role, passwords[account], connection_limit)
-        _lock_down_database(conn, roles.values())
-        for service, schema in SCHEMA_OF_SERVICE.items():
-            _ensure_schema(conn, schema, roles[service])
-            _grant_reader(conn, schema, roles[service], roles[READER])
-        conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
-            sql.Identifier(roles[READER])))
+    try:
+        with psycopg.connect(libpq_url(admin_url), connect_timeout=10) as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(f"roles:{prefix}"),))
+            for account, role in roles.items():
+                _ensure_role(conn, role, passwords[account], connection_limit)
+            _lock_down_database(conn, roles.values())
+            for service, schema in SCHEMA_OF_SERVICE.items():
+                _ensure_schema(conn, schema, roles[service])
+                _grant_reader(conn, schema, roles[service], roles[READER])
+            conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
+                sql.Identifier(roles[READER])))
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot provision the database roles: {_first_line(exc)}") from exc
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot provision the database roles (connect as a superuser): {_first_line(exc)}") \
+            from exc
     return {account: account_url(admin_url, roles[account], passwords[account]) for account in ACCOUNTS}
 
 
@@ -100,6 +107,10 @@ def scram_verifier(password: str, salt: bytes | None = None, iterations: int = _
     stored_key = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
     server_key = hmac.digest(salted, b"Server Key", "sha256")
     return f"SCRAM-SHA-256${iterations}:{_b64(salt)}${_b64(stored_key)}:{_b64(server_key)}"
+
+
+def _first_line(exc: psycopg.Error) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _b64(raw: bytes) -> str:

@@ -5,15 +5,20 @@ existed is handed over. (The store contract tests also run as the services' role
 import asyncio
 import base64
 import sys
+import uuid
 
 import psycopg
 import pytest
 from psycopg import errors, sql
-from zkpot.db import current_revision, head_revision, migrate
+from zkpot.cli.main import main
+from zkpot.db import ProverRepo, ValidatorRepo, create_engine, current_revision, head_revision, migrate
 from zkpot.db.errors import DatabaseError
 from zkpot.db.roles import ACCOUNTS, READER, account_url, new_passwords, provision, role_name, scram_verifier
 from zkpot.db.tables import SCHEMA_OF_SERVICE, SCHEMAS
 from zkpot.infra.postgres import libpq_url, replace_database
+
+from loadtest.collect import read_db
+from tests.fixtures.postgres import drop_roles, scratch_database
 
 pytestmark = pytest.mark.integration
 SERVICES = tuple(SCHEMA_OF_SERVICE)
@@ -182,3 +187,56 @@ def test_our_verifier_is_the_one_postgres_computes(database_url, role_prefix):
         assert scram_verifier("correct horse battery staple", base64.b64decode(salt), int(iterations)) == stored
     finally:
         _run(database_url, sql.SQL("DROP ROLE {}").format(sql.Identifier(role)).as_string())
+
+
+def test_the_command_provisions_with_the_passwords_it_is_given_or_makes(postgres_server_url, tmp_path, capsys):
+    """`zkpot db provision` as the chart's Job and an operator run it: the admin URL from a file, passwords from a
+    folder (missing ones made there), each account's URL written for `kubectl create secret --from-file`."""
+    prefix = f"c{uuid.uuid4().hex[:10]}"
+    (tmp_path / "pw").mkdir()
+    (tmp_path / "pw" / "trainer").write_text("a-trainer-password-chosen-by-the-operator\n")
+    try:
+        with scratch_database(postgres_server_url) as (_, url):
+            (tmp_path / "admin-url").write_text(url + "\n")
+            argv = ["db", "provision", "--admin-url-file", str(tmp_path / "admin-url"), "--passwords",
+                    str(tmp_path / "pw"), "--out", str(tmp_path / "urls"), "--prefix", prefix]
+            assert main(argv) == 0
+            assert main(argv) == 0
+            urls = {p.stem: p.read_text() for p in (tmp_path / "urls").iterdir()}
+            assert set(urls) == set(ACCOUNTS)
+            assert "a-trainer-password-chosen-by-the-operator@" in urls["trainer"]
+            assert _rows(urls["block-producer"], "SELECT current_user") == [(f"{prefix}_producer",)]
+    finally:
+        drop_roles(postgres_server_url, prefix)
+    printed = capsys.readouterr().out
+    assert f"block-producer: role {prefix}_producer" in printed and "password-chosen" not in printed
+
+
+def test_the_command_says_what_is_wrong(tmp_path, capsys):
+    assert main(["db", "provision", "--passwords", str(tmp_path)]) == 2
+    assert "exactly one of --admin-url and --admin-url-file" in capsys.readouterr().err
+    unreachable = "postgresql://u:p@127.0.0.1:1/zkpot"
+    assert main(["db", "provision", "--admin-url", unreachable, "--passwords", str(tmp_path)]) == 2
+    assert "cannot provision the database roles" in capsys.readouterr().err
+
+
+async def test_reports_read_through_the_reader(role_urls):
+    """What the load test (loadtest.collect) and the end-to-end tests read, they read as the reader; a write
+    through a repository fails as a bug would, not as a retry."""
+    await ProverRepo(engine := create_engine(role_urls["prover"])).enqueue("j1", client="ab" * 32, round=1,
+                                                                             model_cid="m")
+    await engine.dispose()
+    reader = create_engine(role_urls[READER])
+    try:
+        job = await ProverRepo(reader).get("j1")
+        assert job is not None and job.status == "queued"
+        validators = ValidatorRepo(reader)
+        assert await validators.txs_seen_in_round("ab" * 32, 1) == []
+        assert await validators.rejections("ab" * 32) == []
+        assert await validators.block("ab" * 32, "cd" * 32) is None
+        with pytest.raises(DatabaseError, match="read-only transaction"):
+            await ProverRepo(reader).start("j1")
+    finally:
+        await reader.dispose()
+    facts = await read_db(role_urls[READER], ["t1"], [1])
+    assert (facts.received, facts.rounds, facts.verify_s) == ({}, {}, {})
