@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from zkpot.bus.permissions import authorization_block
+from zkpot.db.roles import READER, new_passwords, provision, write_urls
 from zkpot.errors import InputError
 from zkpot.infra.nats import NatsServer
 from zkpot.infra.ports import free_port
@@ -84,7 +85,8 @@ class Devnet:
         self.genesis = make_genesis(self.circuit, self.keys.public(), RoundParams(round_deadline_s=config.deadline_s,
                                                                             accuracy_floor_pct=20))
         self.nats_url = config.nats_url or ""
-        self.database_url = config.database_url or ""
+        self.database_url = config.database_url or ""  # once started: the read-only reader's (reports, tests)
+        self.database_urls: dict[str, str] = {}  # each service's own role (zkpot.db.roles)
         self.gateway_port = free_port()
 
     @property
@@ -122,6 +124,9 @@ class Devnet:
             self.pg = EmbeddedPostgres(_postgres_dir(self.root), durable=False)
             self.pg.start()
             self.database_url = self.pg.create_database("zkpot")
+        self.database_urls = provision(self.database_url, new_passwords())  # the superuser's URL, used only here
+        write_urls(self.database_urls, self.root / "database")
+        self.database_url = self.database_urls[READER]
 
     def start_services(self) -> None:
         c = self.config
@@ -162,7 +167,6 @@ class Devnet:
     def service_env(self, name: str, port: int) -> dict[str, str]:
         return {
             "ZKPOT_NATS_URL": self.nats_url,
-            "ZKPOT_DATABASE_URL": self.database_url,
             "ZKPOT_GATEWAY_URL": self.gateway_url,
             "ZKPOT_GENESIS": str(self.root / "genesis.json"),
             "ZKPOT_CIRCUIT_DIR": str(self.circuit.root),
@@ -179,6 +183,7 @@ class Devnet:
         seed = self.nkey_file(self._nats_identity(name, service))
         if seed is not None and service != "ipfs-gateway":  # the gateway does not use NATS
             env["ZKPOT_NATS_NKEY_FILE"] = str(seed)
+        env["ZKPOT_DATABASE_URL"] = self.database_urls[service]
         log = self.root / "logs" / f"{name}.log"
         with log.open("ab") as out:
             popen = subprocess.Popen([sys.executable, "-m", "zkpot", "serve", service], env=env,
@@ -209,6 +214,7 @@ class Devnet:
                  "postgres_dir": str(self.pg.pgdata) if self.pg else None,
                  "circuit_dir": str(self.circuit.root)}
         (self.root / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+        (self.root / "state.json").chmod(0o600)  # the reader's password
 
     def stop(self, timeout_s: float = 30.0) -> None:
         for service in STOP_ORDER:

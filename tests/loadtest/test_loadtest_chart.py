@@ -60,7 +60,7 @@ def test_it_plays_the_members_past_the_trainers_against_this_release() -> None:
     [keys] = [v for v in pod_spec(job)["volumes"] if v["name"] == "keys"]
     assert [i["key"] for i in keys["secret"]["items"]] == ["client-4.key", "client-5.key", "client-6.key"]
     db = next(e for e in c["env"] if e["name"] == "ZKPOT_DATABASE_URL")
-    assert db["valueFrom"]["secretKeyRef"] == {"name": "zkpot-database", "key": "url"}
+    assert db["valueFrom"]["secretKeyRef"] == {"name": "zkpot-database", "key": "reader.url"}  # read-only
 
 
 def test_network_policies_open_exactly_its_flows() -> None:

@@ -61,6 +61,13 @@ REFINED: dict[str, dict[str, Any]] = {
     **{f"loadtest.{k}": {"type": "integer", "minimum": 1}
        for k in ("clients", "rounds", "concurrency", "poolWorkers", "roundTimeoutSeconds")},
     "loadtest.firstClient": {"type": "integer", "minimum": 0},
+    "postgresql.roles.prefix": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,39}$"},
+    "postgresql.roles.connectionLimit": {"type": "integer", "minimum": 1},
+    "postgresql.roles.passwords": {"type": "object", "additionalProperties": False, "properties": {
+        account: {"type": "string", "pattern": r"^[A-Za-z0-9._~-]{16,}$"}
+        for account in ("trainer", "prover", "validator", "block-producer", "ipfs-gateway", "reader")}},
+    "postgresql.roles.job.*Seconds*": {"type": "integer", "minimum": 1},
+    "postgresql.roles.job.backoffLimit": {"type": "integer", "minimum": 0},
     "nats.max*Store": NATS_SIZE,
     "nats.maxPayload": NATS_SIZE,
     "nats.lameDuckDurationSeconds": {"type": "integer", "minimum": 30},

@@ -128,30 +128,32 @@ securityContext:
 {{- printf "http://%s:5001" (include "zkpot.componentName" (dict "ctx" . "component" "kubo")) }}
 {{- end }}
 
-{{/* Secret and key holding ZKPOT_DATABASE_URL. */}}
+{{/*
+Secret holding each account's database URL, one key per account (<account>.url: the five services and the
+read-only reader): the release's own, or an external database's (written by `zkpot db provision --out DIR`).
+*/}}
 {{- define "zkpot.databaseSecret" -}}
-{{- if and (not .Values.postgresql.enabled) .Values.postgresql.external.existingSecret }}
-{{- .Values.postgresql.external.existingSecret }}
-{{- else }}
+{{- if .Values.postgresql.enabled }}
 {{- include "zkpot.componentName" (dict "ctx" . "component" "database") }}
-{{- end }}
-{{- end }}
-
-{{- define "zkpot.databaseSecretKey" -}}
-{{- if and (not .Values.postgresql.enabled) .Values.postgresql.external.existingSecret }}
-{{- .Values.postgresql.external.existingSecretKey }}
-{{- else }}url{{ end }}
-{{- end }}
-
-{{/* Password of the in-cluster PostgreSQL: from values, else kept from the live Secret, else random. */}}
-{{- define "zkpot.postgresPassword" -}}
-{{- if .Values.postgresql.auth.password }}
-{{- .Values.postgresql.auth.password }}
 {{- else }}
-{{- $name := include "zkpot.componentName" (dict "ctx" . "component" "database") }}
-{{- $live := lookup "v1" "Secret" .Release.Namespace $name }}
-{{- if and $live $live.data (index $live.data "password") }}
-{{- index $live.data "password" | b64dec }}
+{{- required "postgresql.external.existingSecret is required when postgresql.enabled is false: run `zkpot db provision --out DIR` as the database's superuser, then `kubectl create secret generic NAME --from-file=DIR`" .Values.postgresql.external.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/* Each account's schema (JSON), as zkpot.db.tables.SCHEMA_OF_SERVICE; its role is <prefix>_<schema>. */}}
+{{- define "zkpot.databaseAccounts" -}}
+{{- dict "trainer" "trainer" "prover" "prover" "validator" "validator" "block-producer" "producer" "ipfs-gateway" "gateway" "reader" "reader" | toJson }}
+{{- end }}
+
+{{/* A password of the in-cluster PostgreSQL (dict ctx, key, given): given, else kept from the live Secret, else random. */}}
+{{- define "zkpot.databasePassword" -}}
+{{- if .given }}
+{{- .given }}
+{{- else }}
+{{- $name := include "zkpot.componentName" (dict "ctx" .ctx "component" "database") }}
+{{- $live := lookup "v1" "Secret" .ctx.Release.Namespace $name }}
+{{- if and $live $live.data (index $live.data .key) }}
+{{- index $live.data .key | b64dec }}
 {{- else }}
 {{- randAlphaNum 32 }}
 {{- end }}
@@ -201,6 +203,7 @@ limits:
 
 {{/* Annotations whose change rolls the pods: config the pods read at start. */}}
 {{- define "zkpot.checksums" -}}
+checksum/database: {{ list .Values.postgresql.roles.prefix .Values.postgresql.roles.passwords .Values.postgresql.external.existingSecret | toJson | sha256sum }}
 checksum/setup: {{ list .Values.genesis .Values.keys.publicJson .Values.srs .Values.image | toJson | sha256sum }}
 checksum/keys: {{ list .Values.keys.existingSecret .Values.keys.inline | toJson | sha256sum }}
 checksum/deps: {{ list .Values.nats.enabled .Values.nats.externalUrl .Values.postgresql.enabled .Values.postgresql.external .Values.postgresql.auth.username .Values.postgresql.auth.database | toJson | sha256sum }}

@@ -10,7 +10,7 @@ from zkpot import __version__
 
 
 def parser() -> argparse.ArgumentParser:
-    from zkpot.cli import bench, natscmds, netcmds, taskcmds, zkcmds
+    from zkpot.cli import bench, dbcmds, natscmds, netcmds, taskcmds, zkcmds
 
     p = argparse.ArgumentParser(prog="zkpot", description="Federated learning with Zero-Knowledge Proof of "
                                                           "Training consensus")
@@ -23,6 +23,7 @@ def parser() -> argparse.ArgumentParser:
     taskcmds.register(sub)
     netcmds.register(sub)
     natscmds.register(sub)
+    dbcmds.register(sub)
     return p
 
 

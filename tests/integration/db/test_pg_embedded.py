@@ -1,6 +1,8 @@
-"""The embedded PostgreSQL launcher: start, create, stop, restart on the same data, adopt a running server."""
+"""The embedded PostgreSQL launcher: start, create, stop, restart on the same data, adopt a running server; every
+connection needs a password."""
 
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -37,6 +39,9 @@ def test_a_server_is_adopted_by_a_second_launcher_and_keeps_its_data_across_a_re
     assert server.create_database("devnet") == url  # a second create finds it
     _query(url, "CREATE TABLE kept AS SELECT 42 AS answer")
     assert _query(url, "SHOW listen_addresses") == "127.0.0.1"
+    assert stat.S_IMODE(server.password_file.stat().st_mode) == 0o600
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        _query(url.replace(server.password_file.read_text().strip(), "guessed"), "SELECT 1")
     assert EmbeddedPostgres(base_dir).start() == admin_url  # adopted, not started twice
     server.stop()
     with pytest.raises(psycopg.OperationalError):

@@ -59,7 +59,7 @@ spec:
           valueFrom:
             secretKeyRef:
               name: {{ include "zkpot.databaseSecret" $ctx }}
-              key: {{ include "zkpot.databaseSecretKey" $ctx }}
+              key: {{ printf "%s.url" .component }}
         {{- if $artifacts }}
         - name: ZKPOT_GATEWAY_URL
           value: {{ include "zkpot.gatewayUrl" $ctx | quote }}
