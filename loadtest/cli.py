@@ -62,6 +62,8 @@ def run_parser() -> argparse.ArgumentParser:
     net.add_argument("--dir", type=Path, help="a devnet folder (`zkpot devnet up --detach --dir D`)")
     net.add_argument("--nats-url")
     net.add_argument("--gateway-url")
+    net.add_argument("--nats-nkey-file", type=Path,
+                     help="seed of the network's `loadtest` NATS identity (nats-loadtest.nk)")
     net.add_argument("--genesis", type=Path)
     net.add_argument("--keys", type=Path, help="folder with client-<i>.key files")
     net.add_argument("--first-client", type=int, default=0, help="client index of the first member played")
@@ -143,7 +145,8 @@ def _target(args: argparse.Namespace, system: ProofSystem) -> Iterator[Target]:
         yield from_devnet(args.dir)
     elif args.nats_url:
         yield from_parts(args.nats_url, args.gateway_url, args.genesis, args.keys, first_client=args.first_client,
-                         clients=args.clients, database_url=args.database_url, metrics=_metrics(args.metrics))
+                         clients=args.clients, database_url=args.database_url, metrics=_metrics(args.metrics),
+                         nkey_file=args.nats_nkey_file)
     else:
         with own_devnet(args.workdir, system, clients=args.clients, validators=args.validators, rounds=args.rounds,
                         deadline_s=args.deadline) as target:

@@ -18,6 +18,7 @@ from typing import TypeVar
 from zkpot.bus import JetStreamBus
 from zkpot.bus.api import Bus
 from zkpot.bus.errors import BusError
+from zkpot.bus.parties import LOADTEST
 from zkpot.bus.subjects import EVENTS, TX_SUBMITTED
 from zkpot.domain import SigningKey
 from zkpot.domain.events import RoundOpen
@@ -83,18 +84,21 @@ class Driver:
         self.errors: list[SubmitError] = []
 
     async def run(self) -> RunRecord:
-        bus = await JetStreamBus.connect(self.target.nats_url, name="loadtest")
+        nkey = self.target.nkey_file
+        bus = await JetStreamBus.connect(self.target.nats_url, name="loadtest", nkey_file=nkey)
         gateway = GatewayClient(self.target.gateway_url)
         try:
             await bus.ensure_streams()
-            durable = f"loadtest-{int(time.time() * 1000)}"
+            # authenticated: the `loadtest` identity's provisioned durable; open: a fresh one, deleted after
+            durable = LOADTEST.name if nkey is not None else f"loadtest-{int(time.time() * 1000)}"
             sub = await bus.subscribe(SUBJECTS, durable, self.log.on_event)
             try:
                 return await self._drive(bus, gateway, durable)
             finally:
                 await sub.stop()
-                with contextlib.suppress(Exception):  # a consumer left behind only costs the server a little
-                    await bus.js.delete_consumer(EVENTS, durable)
+                if nkey is None:
+                    with contextlib.suppress(Exception):  # a consumer left behind only costs the server a little
+                        await bus.js.delete_consumer(EVENTS, durable)
         finally:
             await gateway.close()
             await bus.close()

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from zkpot.bus.parties import LOADTEST
 from zkpot.domain import Genesis, SigningKey
 from zkpot.errors import InputError
-from zkpot.task import read_genesis
+from zkpot.task import nkey_file_name, read_genesis
 
 
 def _alive() -> None:
@@ -33,6 +34,7 @@ class Target:
     pids: dict[str, int] = dataclasses.field(default_factory=dict)  # instance -> local pid (resource use)
     circuit_dir: Path | None = None
     check_alive: Callable[[], None] = _alive
+    nkey_file: Path | None = None  # the `loadtest` NATS identity's seed, where the network authenticates
 
     def players(self, clients: int) -> list[tuple[int, SigningKey]]:
         """The first ``clients`` members this target lets the load test play, by client index."""
@@ -80,9 +82,10 @@ def from_devnet(root: Path, label: str | None = None) -> Target:
     if (pg := _postmaster_pid(state.get("postgres_dir"))) is not None:
         pids["postgres"] = pg
     keys = read_client_keys(root / "keys", genesis, idle_members(genesis, state["pids"]))
+    nkey = root / "keys" / nkey_file_name(LOADTEST.name) if state.get("nats_auth") else None
     return Target(label or f"devnet {root}", state["nats_url"], state["gateway_url"], genesis, keys,
                   state.get("database_url"), dict(state.get("metrics", {})), pids,
-                  Path(state["circuit_dir"]) if state.get("circuit_dir") else None)
+                  Path(state["circuit_dir"]) if state.get("circuit_dir") else None, nkey_file=nkey)
 
 
 def _postmaster_pid(pgdata: str | None) -> int | None:
@@ -96,12 +99,12 @@ def _postmaster_pid(pgdata: str | None) -> int | None:
 
 def from_parts(nats_url: str, gateway_url: str, genesis: Path, keys: Path, *, first_client: int, clients: int,
                database_url: str | None = None, metrics: dict[str, str] | None = None,
-               circuit_dir: Path | None = None) -> Target:
+               circuit_dir: Path | None = None, nkey_file: Path | None = None) -> Target:
     """A network given by its URLs (a cluster): members ``first_client .. first_client+clients-1`` are played."""
     g = read_genesis(genesis)
     indices = list(range(first_client, first_client + clients))
     return Target(f"network at {nats_url}", nats_url, gateway_url, g,
-                  read_client_keys(keys, g, indices), database_url, metrics or {}, {}, circuit_dir)
+                  read_client_keys(keys, g, indices), database_url, metrics or {}, {}, circuit_dir, nkey_file=nkey_file)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zkpot.bus import Delivery, JetStreamBus
-from zkpot.bus.subjects import LAYOUT
+from zkpot.bus.parties import WATCH
 from zkpot.devnet import Devnet
 from zkpot.domain import Transaction
 from zkpot.gateway.client import GatewayClient
@@ -48,26 +48,37 @@ class Collector:
 
 @dataclasses.dataclass
 class Harness:
+    """The test's own connections, each as a party of the network (nkeys and allow-lists on): the devnet's
+    read-only ``watch`` identity follows the events, ``member`` is the client the test plays (its txs), and
+    ``producer`` stands for a producer whose key was stolen (forged proposals)."""
+
     net: Devnet
     bus: JetStreamBus
+    member: JetStreamBus
+    producer: JetStreamBus
     gateway: GatewayClient
     events: Collector
 
     @classmethod
-    async def connect(cls, net: Devnet) -> Harness:
-        bus = await JetStreamBus.connect(net.nats_url, name="e2e")
+    async def connect(cls, net: Devnet, member: int) -> Harness:
+        async def as_(identity: str) -> JetStreamBus:
+            return await JetStreamBus.connect(net.nats_url, name=f"e2e-{identity}", nkey_file=net.nkey_file(identity))
+
+        bus = await as_(WATCH.name)
         await bus.ensure_streams()
         events = Collector()
-        subjects = tuple(s.subject for s in LAYOUT.stream("ZKPOT_EVENTS").subjects)
-        await bus.subscribe(subjects, f"e2e-{int(time.time() * 1000)}", events.on_event)
-        return cls(net, bus, GatewayClient(net.gateway_url), events)
+        durable = WATCH.name if net.nats_auth else f"e2e-{int(time.time() * 1000)}"
+        await bus.subscribe(WATCH.filters, durable, events.on_event)
+        return cls(net, bus, await as_(f"trainer-{member}"), await as_("producer"), GatewayClient(net.gateway_url),
+                   events)
 
     async def close(self) -> None:
-        await self.bus.close()
+        for bus in (self.bus, self.member, self.producer):
+            await bus.close()
         await self.gateway.close()
 
     async def submit(self, tx: Transaction, msg_id: str | None = None) -> None:
-        await self.bus.publish("zkpot.tx.submitted", tx.to_dict(), msg_id or tx.tx_id)
+        await self.member.publish("zkpot.tx.submitted", tx.to_dict(), msg_id or tx.tx_id)
 
     async def round_open(self, round_: int, net: Devnet) -> dict[str, Any]:
         return await self.events.wait_for(

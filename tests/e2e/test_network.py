@@ -89,7 +89,7 @@ async def world(circuit: ProofSystem, tmp_path_factory: pytest.TempPathFactory):
     try:
         net.start_servers()
         net.start_services()
-        h = await Harness.connect(net)
+        h = await Harness.connect(net, ATTACKER)
         yield World(net, h, net.keys, proof, weights_a, zmodel.init_weights(arch, 99))
     finally:
         if h is not None:
@@ -201,7 +201,7 @@ async def test_round_three_reused_commitment_and_forged_blocks(world: World) -> 
     garbage = _forged(world, head, model=await _garbage_model(world))
     world.forged = {wrong_leader.hash, garbage.hash}
     for block in (wrong_leader, garbage):
-        await h.bus.publish("zkpot.block.proposed", Proposal.of(block, {}).to_dict(), f"proposed-{block.hash}")
+        await h.producer.publish("zkpot.block.proposed", Proposal.of(block, {}).to_dict(), f"proposed-{block.hash}")
     votes = await h.events.wait_for(
         "votes on the forged blocks",
         lambda: (lambda v: v if len(v) == 8 else None)(
