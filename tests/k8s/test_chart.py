@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import kubernetes_validate
 import pytest
@@ -320,7 +321,9 @@ def test_loadtest_job_runs_the_harness_with_flags_it_accepts() -> None:
     assert args.nats_url.startswith("nats://") and args.gateway_url.startswith("http://")
     assert {"--genesis", "--keys", "--circuit", "--json"} <= set(container["args"])
     [keys] = [v for v in pod_spec(job)["volumes"] if v["name"] == "keys"]
-    assert [i["key"] for i in keys["secret"]["items"]] == [f"client-{i}.key" for i in range(3, 13)]
+    members = [f"client-{i}.key" for i in range(3, 13)]
+    assert [i["key"] for i in keys["secret"]["items"]] == [*members, "nats-loadtest.nk"]
+    assert args.nats_nkey_file == Path("/etc/zkpot/keys/nats.nk")
     assert set(service_env(job)[1]) <= config.ENV_NAMES
     assert {d["metadata"]["name"] for d in rendered("loadtest")[1] if d["kind"] == "NetworkPolicy"
             and component(d) == "loadtest"}, "the load test has its own NetworkPolicy"

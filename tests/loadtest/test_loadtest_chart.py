@@ -58,7 +58,10 @@ def test_it_plays_the_members_past_the_trainers_against_this_release() -> None:
     assert pairs["--genesis"] == "/var/lib/zkpot/genesis.json" and pairs["--keys"] == "/etc/zkpot/keys"
     assert "zkpot-validator-3=http://zkpot-validator-3.zkpot-validator:8080/metrics" in args
     [keys] = [v for v in pod_spec(job)["volumes"] if v["name"] == "keys"]
-    assert [i["key"] for i in keys["secret"]["items"]] == ["client-4.key", "client-5.key", "client-6.key"]
+    # the members it plays, and its own NATS identity (nats.auth is on by default): nothing else
+    assert [i["key"] for i in keys["secret"]["items"]] == ["client-4.key", "client-5.key", "client-6.key",
+                                                          "nats-loadtest.nk"]
+    assert args[args.index("--nats-nkey-file") + 1] == "/etc/zkpot/keys/nats.nk"
     db = next(e for e in c["env"] if e["name"] == "ZKPOT_DATABASE_URL")
     assert db["valueFrom"]["secretKeyRef"] == {"name": "zkpot-database", "key": "reader.url"}  # read-only
 

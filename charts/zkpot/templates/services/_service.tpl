@@ -116,7 +116,6 @@ spec:
       persistentVolumeClaim:
         claimName: {{ include "zkpot.componentName" (dict "ctx" $ctx "component" "artifacts") }}
         readOnly: true
-    {{- end }}
     {{- if $natsCa }}
     - name: nats-ca
       secret:
