@@ -18,7 +18,7 @@ from typing import Any
 
 from zkpot.bus.api import ConsumerOptions, Delivery, Handler, RawMessage
 from zkpot.bus.codec import Undecodable, decode
-from zkpot.domain.errors import Disposition, MalformedMessage, ZkpotError
+from zkpot.domain.errors import Disposition, MalformedMessage, Unauthorized, ZkpotError
 from zkpot.metrics import Metrics
 
 log = logging.getLogger("zkpot.bus")
@@ -100,7 +100,7 @@ def _count(metrics: Metrics, raw: RawMessage, verdict: Verdict, error: Exception
     metrics["zkpot_messages"].labels(raw.subject, verdict.action.value).inc()
     metrics["zkpot_handler_seconds"].labels(raw.subject).observe(seconds)
     if isinstance(error, MalformedMessage):
-        reason = error.reason if isinstance(error, Undecodable) else "handler"
+        reason = str(error.reason) if isinstance(error, Undecodable | Unauthorized) else "handler"
         metrics["zkpot_messages_malformed"].labels(raw.subject, reason).inc()
 
 

@@ -34,6 +34,15 @@ class MalformedMessage(ZkpotError, ValueError):
     disposition = Disposition.DROP
 
 
+class Unauthorized(MalformedMessage):
+    """An event not signed by the party it must come from (or not about the member whose subject carried it):
+    dropped unacted on, with ``reason`` the code that is logged and counted."""
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
 class InvalidKey(ZkpotError, ValueError):
     """Key material has the wrong length or format, or does not match the message it should sign."""
 

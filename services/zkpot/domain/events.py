@@ -11,26 +11,33 @@ import dataclasses
 from zkpot.domain import Attestation, Block, Vote
 from zkpot.domain import limits as lim
 from zkpot.domain.errors import MalformedMessage
-from zkpot.domain.limits import CID, COMMITMENT, COUNT, HASH, NAME, ROUND, bounds
+from zkpot.domain.limits import CID, COMMITMENT, COUNT, HASH, NAME, ROUND, SIGNATURE, bounds
 from zkpot.domain.messages import SCHEMA_VERSION
-from zkpot.domain.schema import Bound, Message
+from zkpot.domain.schema import Bound, Message, SignedMessage
 
 
 @dataclasses.dataclass(frozen=True)
-class RoundOpen(Message):
+class RoundOpen(SignedMessage):
+    """The producer opens a round: members train from ``global_model_cid`` and submit before ``deadline_ms``.
+    Signed by the genesis producer; a trainer acts on no other."""
+
     round: int
     parent: str
     global_model_cid: str
     deadline_ms: int
+    producer: str = ""
+    signature: str = ""
     v: int = SCHEMA_VERSION
 
-    HEX_FIELDS = frozenset({"parent"})
-    BOUNDS = bounds(round=ROUND, parent=HASH, global_model_cid=CID)
+    SIGNER = "producer"
+    HEX_FIELDS = frozenset({"parent", "producer", "signature"})
+    BOUNDS = bounds(round=ROUND, parent=HASH, global_model_cid=CID, producer=lim.HASH_OR_EMPTY, signature=SIGNATURE)
 
 
 @dataclasses.dataclass(frozen=True)
-class ProveJob(Message):
-    """A member's request to prove its model: the weights sealed to the prover's key, by CID."""
+class ProveJob(SignedMessage):
+    """A member's request to prove its model: the weights sealed to the prover's key, by CID. Signed by the member
+    (``client``); a prover proves for no one else."""
 
     job_id: str
     client: str
@@ -38,15 +45,19 @@ class ProveJob(Message):
     round: int
     parent: str
     weights_cid: str
+    signature: str = ""
     v: int = SCHEMA_VERSION
 
-    HEX_FIELDS = frozenset({"job_id", "client", "parent"})
-    BOUNDS = bounds(job_id=HASH, client=HASH, member=NAME, round=ROUND, parent=HASH, weights_cid=CID)
+    SIGNER = "client"
+    HEX_FIELDS = frozenset({"job_id", "client", "parent", "signature"})
+    BOUNDS = bounds(job_id=HASH, client=HASH, member=NAME, round=ROUND, parent=HASH, weights_cid=CID,
+                    signature=SIGNATURE)
 
 
 @dataclasses.dataclass(frozen=True)
-class ProofDone(Message):
-    """A prover's result for one job; ``finished_ms`` becomes the transaction timestamp (so re-signing is stable)."""
+class ProofDone(SignedMessage):
+    """A prover's result for one job; ``finished_ms`` becomes the transaction timestamp (so re-signing is stable).
+    Signed by a genesis prover (``prover``); a trainer takes no other's word for its proof."""
 
     job_id: str
     client: str
@@ -57,11 +68,14 @@ class ProofDone(Message):
     samples: int
     finished_ms: int
     prove_ms: int
+    prover: str = ""
+    signature: str = ""
     v: int = SCHEMA_VERSION
 
-    HEX_FIELDS = frozenset({"job_id", "client", "commitment"})
+    SIGNER = "prover"
+    HEX_FIELDS = frozenset({"job_id", "client", "commitment", "prover", "signature"})
     BOUNDS = bounds(job_id=HASH, client=HASH, round=ROUND, proof_cid=CID, commitment=COMMITMENT, correct=COUNT,
-                    samples=COUNT)
+                    samples=COUNT, prover=lim.HASH_OR_EMPTY, signature=SIGNATURE)
 
 
 @dataclasses.dataclass(frozen=True)

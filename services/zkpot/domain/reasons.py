@@ -47,6 +47,9 @@ class Reason(enum.StrEnum):
     EQUIVOCATION = "equivocation"
     BAD_CERTIFICATE = "bad_certificate"
     CHAIN_GAP = "chain_gap"
+    # events that make a service act (round.open, jobs.prove, proof.done)
+    UNKNOWN_SIGNER = "unknown_signer"
+    WRONG_SUBJECT = "wrong_subject"
 
 
 DESCRIPTIONS: dict[Reason, str] = {
@@ -54,6 +57,8 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.MALFORMED: "the message is missing data, has wrong types, or its proof could not be obtained",
     Reason.BAD_SIGNATURE: "the Ed25519 signature does not verify under the signer's key",
     Reason.UNKNOWN_CLIENT: "the client key is not in the genesis client registry",
+    Reason.UNKNOWN_SIGNER: "the event is not signed by the genesis party it must come from",
+    Reason.WRONG_SUBJECT: "the event names another member than the subject it came on",
     Reason.WRONG_ROUND: "the round is not the one currently open (or does not advance)",
     Reason.WRONG_PARENT: "the parent is not the hash of the block the round builds on",
     Reason.DUPLICATE_CLIENT_TX: "the client already submitted a transaction in this round",

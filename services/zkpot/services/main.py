@@ -37,10 +37,12 @@ async def build_prover(s: Settings, m: Metrics) -> Service:
     from zkpot.services.prover import Prover
 
     circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
+    genesis = d.genesis(s)
     deps = await d.connect(s)
-    return d.Hosted(Prover(deps.bus, ProverRepo(deps.engine), deps.gateway, circuit,
-                           BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")), s.int("ZKPOT_PROVER_WORKERS"),
-                           m), deps)
+    return d.Hosted(Prover(deps.bus, ProverRepo(deps.engine), deps.gateway, genesis, circuit,
+                           BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")),
+                           SigningKey.from_hex(s.secret_hex("ZKPOT_PROVER_SIGNING_KEY_FILE")),
+                           s.int("ZKPOT_PROVER_WORKERS"), m), deps)
 
 
 async def build_validator(s: Settings, m: Metrics) -> Service:

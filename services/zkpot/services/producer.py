@@ -199,7 +199,8 @@ class Producer:
             await self.repo.open_round(round_, parent=parent, global_model_cid=model, deadline=deadline)
             row = await self.repo.get_round(round_)
         assert row is not None
-        event = RoundOpen(round_, row.parent, row.global_model_cid, int(row.deadline.timestamp() * 1000))
+        event = RoundOpen(round_, row.parent, row.global_model_cid, int(row.deadline.timestamp() * 1000),
+                          self.key.public_hex).sign(self.key)
         await self.bus.publish(ROUND_OPEN, event.to_dict(), round_open_id(round_))
         log.info("round open", extra={"round": round_, "deadline_ms": event.deadline_ms})
         return event

@@ -16,10 +16,10 @@ from typing import Any
 
 from zkpot.bus import Bus, Delivery, Subscription, track_queue_depth
 from zkpot.bus.errors import RetryLater
-from zkpot.bus.subjects import PROVE_JOBS, proof_done_subject
+from zkpot.bus.subjects import PROVE_JOBS, proof_done_subject, prove_subject
 from zkpot.db.stores import ProverStore
-from zkpot.domain import BoxKeyPair, MalformedMessage, open_sealed
-from zkpot.domain.errors import SealError
+from zkpot.domain import BoxKeyPair, Genesis, MalformedMessage, Reason, SigningKey, open_sealed
+from zkpot.domain.errors import SealError, Unauthorized
 from zkpot.domain.events import ProofDone, ProveJob
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
@@ -36,10 +36,15 @@ ACK_WAIT_S = 60.0
 
 
 class Prover:
-    def __init__(self, bus: Bus, store: ProverStore, blobs: Blobs, circuit: ProofSystem, key: BoxKeyPair, workers: int,
-                 metrics: Metrics, *, pool: Callable[[int], Executor] = spawn_pool) -> None:
-        """``pool(workers)`` makes the executor proofs run in (default: spawned worker processes)."""
+    def __init__(self, bus: Bus, store: ProverStore, blobs: Blobs, genesis: Genesis, circuit: ProofSystem,
+                 key: BoxKeyPair, signer: SigningKey, workers: int, metrics: Metrics, *,
+                 pool: Callable[[int], Executor] = spawn_pool) -> None:
+        """``key`` opens the members' sealed weights, ``signer`` (one of genesis' provers) signs the results;
+        ``pool(workers)`` makes the executor proofs run in (default: spawned worker processes)."""
+        if signer.public_hex not in genesis.provers:
+            raise InputError("this prover's signing key is not one of the genesis provers")
         self.bus, self.repo, self.blobs, self.circuit, self.key = bus, store, blobs, circuit, key
+        self.genesis, self.signer = genesis, signer
         self.metrics = metrics
         self.workers = workers
         self._make_pool = pool
@@ -68,6 +73,7 @@ class Prover:
 
     async def on_job(self, msg: Delivery) -> None:
         job = ProveJob.from_dict(msg.payload)
+        self._authorize(job, msg.subject)
         await self.repo.enqueue(job.job_id, client=job.client, round=job.round, model_cid=job.weights_cid,
                                 job=job.to_dict())
         row = await self.repo.get(job.job_id)
@@ -86,11 +92,23 @@ class Prover:
         done = ProofDone(job_id=job.job_id, client=job.client, round=job.round, proof_cid=proof_cid,
                          commitment=result.commitment, correct=result.correct, samples=result.samples,
                          finished_ms=int(time.time() * 1000),
-                         prove_ms=int(1000 * (result.timings["prove_s"] + result.timings["witness_s"])))
+                         prove_ms=int(1000 * (result.timings["prove_s"] + result.timings["witness_s"])),
+                         prover=self.signer.public_hex).sign(self.signer)
         await self.repo.finish(job.job_id, proof_cid=proof_cid, tx_id="", witness_s=result.timings["witness_s"],
                                prove_s=result.timings["prove_s"], peak_rss_mb=result.timings["peak_rss_mb"])
         await self.repo.set_result(job.job_id, done.to_dict())
         await self._report(done)
+
+    def _authorize(self, job: ProveJob, subject: str) -> None:
+        """Prove only for a genesis member, on its own signed request, arriving on its own member's subject."""
+        if job.client not in self.genesis.clients:
+            raise Unauthorized(Reason.UNKNOWN_CLIENT, f"job {job.job_id} is not from a genesis member")
+        if not job.signature_valid():
+            raise Unauthorized(Reason.BAD_SIGNATURE, f"job {job.job_id} is not signed by its member")
+        member = str(self.genesis.clients.index(job.client))
+        if job.member != member or subject != prove_subject(member):
+            raise Unauthorized(Reason.WRONG_SUBJECT, f"job {job.job_id} of member {member} came as {job.member} "
+                                                     f"on {subject}")
 
     async def _report(self, done: ProofDone) -> None:
         job = await self.repo.get(done.job_id)

@@ -17,7 +17,8 @@ from zkpot.bus.errors import RetryLater
 from zkpot.bus.subjects import ROUND_OPEN, TX_SUBMITTED, proof_done_subject, prove_subject
 from zkpot.db.stores import TrainerStore
 from zkpot.db.trainer import TrainedRound
-from zkpot.domain import Genesis, MalformedMessage, SigningKey, seal
+from zkpot.domain import Genesis, MalformedMessage, Reason, SigningKey, seal
+from zkpot.domain.errors import Unauthorized
 from zkpot.domain.events import ProofDone, ProveJob, RoundOpen
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
@@ -65,6 +66,10 @@ class Trainer:
 
     async def on_round_open(self, msg: Delivery) -> None:
         event = RoundOpen.from_dict(msg.payload)
+        if event.producer != self.genesis.producer:
+            raise Unauthorized(Reason.UNKNOWN_SIGNER, f"round {event.round} not opened by the genesis producer")
+        if not event.signature_valid():
+            raise Unauthorized(Reason.BAD_SIGNATURE, f"round {event.round}: the producer's signature does not verify")
         self.metrics["zkpot_current_round"].set(event.round)
         known = await self.repo.get_round(self.key.public_hex, event.round)
         if known is not None and known.job:
@@ -92,7 +97,8 @@ class Trainer:
         for_prover = await self._put(BlobKind.MODEL, seal(weights_to_bytes(weights), self.prover_box_key),
                                      event.round)
         job = ProveJob(job_id=job_id(self.key.public_hex, event.round), client=self.key.public_hex,
-                       member=self.member, round=event.round, parent=event.parent, weights_cid=for_prover)
+                       member=self.member, round=event.round, parent=event.parent, weights_cid=for_prover
+                       ).sign(self.key)
         await self.repo.record_round(TrainedRound(
             client=self.key.public_hex, round=event.round, parent=event.parent,
             global_model_cid=event.global_model_cid, status="proving", model_cid=model_cid,
@@ -105,6 +111,10 @@ class Trainer:
 
     async def on_proof(self, msg: Delivery) -> None:
         done = ProofDone.from_dict(msg.payload)
+        if done.prover not in self.genesis.provers or not done.signature_valid():
+            raise Unauthorized(Reason.UNKNOWN_SIGNER, f"proof result {done.job_id} not signed by a genesis prover")
+        if done.client != self.key.public_hex:
+            raise Unauthorized(Reason.WRONG_SUBJECT, f"proof result {done.job_id} is another member's")
         row = await self.repo.get_round(self.key.public_hex, done.round)
         if row is None or row.model_cid is None or row.job_id != done.job_id:
             raise MalformedMessage(f"proof for a job this trainer did not queue ({done.job_id})")

@@ -164,8 +164,8 @@ class Task:
                        self.keys.clients[i], i, shard, self.keys.prover.public_hex, 1, Metrics("trainer"))
 
     def prover(self, store: MemoryProverRepo | None = None) -> Prover:
-        return Prover(self.bus.peer(), store or MemoryProverRepo(), self.blobs, self.system, self.keys.prover, 1,
-                      Metrics("prover"), pool=threads)
+        return Prover(self.bus.peer(), store or MemoryProverRepo(), self.blobs, self.genesis, self.system,
+                      self.keys.prover, self.keys.prover_signer, 1, Metrics("prover"), pool=threads)
 
     # --- what a member (honest or not) sends, built from real models, seals and signatures -------------------
 

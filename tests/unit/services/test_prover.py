@@ -3,10 +3,14 @@ reports the result, records a job it cannot open, and after a restart does not p
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from zkpot.bus import Delivery
 from zkpot.bus.subjects import proof_done_subject, prove_subject
 from zkpot.db.memory import MemoryProverRepo
-from zkpot.domain import seal
+from zkpot.domain import Reason, SigningKey, seal
+from zkpot.domain.errors import Unauthorized
 from zkpot.domain.events import ProofDone, ProveJob
 from zkpot.ml.model import weights_to_bytes
 from zkpot.services.prover import Prover
@@ -20,7 +24,7 @@ async def _job(task: Task, seed: int, *, to: str | None = None) -> ProveJob:
     client = task.keys.clients[0].public_hex
     sealed = seal(weights_to_bytes(task.weights(seed)), to or task.keys.prover.public_hex)
     return ProveJob(job_id=job_id(client, 1), client=client, member="0", round=1, parent=task.genesis.genesis_hash,
-                    weights_cid=await task.blobs.put("model", sealed))
+                    weights_cid=await task.blobs.put("model", sealed)).sign(task.keys.clients[0])
 
 
 async def _run(task: Task, prover_store: MemoryProverRepo, job: ProveJob, until: str) -> Prover:
@@ -73,3 +77,34 @@ async def test_a_restarted_prover_reports_a_done_job_again_without_proving_it() 
         row = await store.get(job.job_id)
         assert row is not None and row.attempts == 1 and row.status == "done"
         assert counter(again.metrics, "zkpot_prove_jobs", status="done") == 0
+
+
+@pytest.mark.parametrize("forge", ["unknown_client", "unsigned", "other_member", "wrong_subject"])
+async def test_a_job_not_signed_by_its_own_member_is_refused_before_anything_is_stored(forge: str) -> None:
+    async with Task(clients=2) as task:
+        job, subject = await _job(task, 1), prove_subject("0")
+        if forge == "unknown_client":
+            stranger = SigningKey.generate()
+            job = dataclasses.replace(job, client=stranger.public_hex).sign(stranger)
+        elif forge == "unsigned":
+            job = dataclasses.replace(job, signature="")
+        elif forge == "other_member":  # member 1 asks for a proof under member 0's name
+            job = dataclasses.replace(job, client=task.keys.clients[1].public_hex).sign(task.keys.clients[1])
+        else:
+            subject = prove_subject("1")
+        store = MemoryProverRepo()
+        prover = task.prover(store)
+        with pytest.raises(Unauthorized) as refused:
+            await prover.on_job(Delivery(subject, job.to_dict(), 1, job.job_id, raw=None))  # type: ignore[arg-type]
+        expected = {"unknown_client": Reason.UNKNOWN_CLIENT, "unsigned": Reason.BAD_SIGNATURE,
+                    "other_member": Reason.WRONG_SUBJECT, "wrong_subject": Reason.WRONG_SUBJECT}[forge]
+        assert refused.value.reason is expected
+        assert store.jobs == {} and task.system.proofs == 0
+
+
+async def test_proof_results_are_signed_by_the_genesis_prover() -> None:
+    async with Task(clients=1) as task:
+        job = await _job(task, 1)
+        await _run(task, MemoryProverRepo(), job, "done")
+        done = ProofDone.from_dict(task.payloads(proof_done_subject("0"))[0])
+    assert done.prover in task.genesis.provers and done.signature_valid()

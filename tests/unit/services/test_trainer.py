@@ -3,11 +3,14 @@ its shard, hands the proof job over, signs the tx when the proof is back, and af
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from zkpot.bus import Delivery
 from zkpot.bus.subjects import PROVE_JOBS, ROUND_OPEN, TX_SUBMITTED, proof_done_subject, round_open_id
 from zkpot.db.memory import MemoryTrainerRepo
-from zkpot.domain import MalformedMessage, Transaction, open_sealed
+from zkpot.domain import MalformedMessage, Reason, SigningKey, Transaction, open_sealed
+from zkpot.domain.errors import Unauthorized
 from zkpot.domain.events import ProofDone, RoundOpen
 from zkpot.ml.model import weights_from_bytes
 
@@ -15,7 +18,8 @@ from .support import Task, counter, eventually
 
 
 def _open(task: Task, round_: int = 1, deadline_ms: int = 2**50) -> RoundOpen:
-    return RoundOpen(round_, task.genesis.genesis_hash, task.genesis.initial_model_cid, deadline_ms)
+    return RoundOpen(round_, task.genesis.genesis_hash, task.genesis.initial_model_cid, deadline_ms,
+                     task.keys.producer.public_hex).sign(task.keys.producer)
 
 
 def _delivery(subject: str, payload: dict) -> Delivery:
@@ -49,8 +53,9 @@ async def test_a_proof_for_a_job_it_did_not_queue_is_refused() -> None:
     async with Task(clients=1) as task:
         trainer = task.trainer(0)
         done = ProofDone(job_id="ab" * 32, client=trainer.key.public_hex, round=1, proof_cid="bafy",
-                         commitment="cd" * 32, correct=1, samples=task.genesis.samples, finished_ms=1, prove_ms=1)
-        with pytest.raises(MalformedMessage):
+                         commitment="cd" * 32, correct=1, samples=task.genesis.samples, finished_ms=1, prove_ms=1,
+                         prover=task.keys.prover_signer.public_hex).sign(task.keys.prover_signer)
+        with pytest.raises(MalformedMessage, match="did not queue"):
             await trainer.on_proof(_delivery(proof_done_subject("0"), done.to_dict()))
 
 
@@ -76,3 +81,34 @@ async def test_a_restarted_trainer_hands_over_the_same_job_without_training_agai
         assert len(task.store.blobs) == blobs and task.payloads(PROVE_JOBS) == jobs
         row = await store.get_round(again.key.public_hex, 1)
         assert row is not None and row.job == jobs[0] and row.status == "proving"
+
+
+@pytest.mark.parametrize("forge", ["unsigned", "other_key", "tampered"])
+async def test_a_round_not_opened_by_the_genesis_producer_is_refused_and_nothing_happens(forge: str) -> None:
+    async with Task(clients=1) as task:
+        await task.initial_model()
+        trainer, intruder = task.trainer(0), SigningKey.generate()
+        event = _open(task)
+        if forge == "unsigned":
+            event = dataclasses.replace(event, signature="")
+        elif forge == "other_key":
+            event = dataclasses.replace(event, producer=intruder.public_hex).sign(intruder)
+        else:
+            event = dataclasses.replace(event, global_model_cid="bafy-someone-elses")
+        with pytest.raises(Unauthorized) as refused:
+            await trainer.on_round_open(_delivery(ROUND_OPEN, event.to_dict()))
+        assert refused.value.reason in (Reason.UNKNOWN_SIGNER, Reason.BAD_SIGNATURE)
+        assert await trainer.repo.get_round(trainer.key.public_hex, 1) is None
+        assert task.bus.published(PROVE_JOBS) == []
+
+
+async def test_a_proof_result_not_signed_by_a_genesis_prover_is_refused() -> None:
+    async with Task(clients=1) as task:
+        trainer, intruder = task.trainer(0), SigningKey.generate()
+        done = ProofDone(job_id="ab" * 32, client=trainer.key.public_hex, round=1, proof_cid="bafy",
+                         commitment="cd" * 32, correct=16, samples=task.genesis.samples, finished_ms=1, prove_ms=1,
+                         prover=intruder.public_hex).sign(intruder)
+        with pytest.raises(Unauthorized) as refused:
+            await trainer.on_proof(_delivery(proof_done_subject("0"), done.to_dict()))
+        assert refused.value.reason is Reason.UNKNOWN_SIGNER
+        assert task.bus.published(TX_SUBMITTED) == []
