@@ -7,6 +7,7 @@ publish the results through their own adapters.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ from zkpot.domain import (
     merkle_root,
     select_leader,
 )
+from zkpot.domain.limits import MAX_REJECTED
 from zkpot.domain.validation.quorum import is_attested
 
 Weights = dict[str, np.ndarray]
@@ -55,16 +57,25 @@ def admit(genesis: Genesis, tx: Transaction) -> Reason:
 def split_attested(
     genesis: Genesis, txs: Sequence[Transaction], attestations: Mapping[str, Sequence[Attestation]]
 ) -> tuple[list[Transaction], list[RejectedTx]]:
-    """Txs with a quorum of valid attestations, and the rest with the most common refusal reason."""
+    """Txs with a quorum of valid attestations, and the rest (genesis members' only) with the most common refusal
+    reason.
+
+    The refused list is bounded by ``MAX_REJECTED`` (``zkpot.domain.limits``), which validators enforce: taken
+    round-robin over members (every member's first refused tx, then every member's second, ...), so a member
+    flooding the round with txs can neither push the block past the bound nor crowd out another member's entry.
+    """
     included: list[Transaction] = []
-    rejected: list[RejectedTx] = []
+    per_member: dict[str, list[RejectedTx]] = {}
+    members = set(genesis.clients)
     for tx in txs:
         found = attestations.get(tx.tx_id, ())
         if is_attested(tx, found, genesis):
             included.append(tx)
-        else:
-            rejected.append(RejectedTx(tx.tx_id, tx.client, _refusal(found)))
-    return included, rejected
+        elif tx.client in members:
+            per_member.setdefault(tx.client, []).append(RejectedTx(tx.tx_id, tx.client, _refusal(found)))
+    rounds = itertools.zip_longest(*per_member.values())
+    rejected = [entry for layer in rounds for entry in layer if entry is not None]
+    return included, rejected[:MAX_REJECTED]
 
 
 def _refusal(attestations: Sequence[Attestation]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from zkpot.domain import Reason, RejectedTx, check_block
 from zkpot.roles import producer, validator
@@ -61,3 +63,13 @@ def test_judge_block_recomputes_the_model_hash_and_accuracy() -> None:
     block = producer.make_block(GENESIS, None, 1, txs, [], model, PRODUCER, 123)
     assert validator.judge_block(GENESIS, None, block, atts, None, set()) is Reason.MODEL_UNAVAILABLE
     assert validator.judge_block(GENESIS, None, block, atts, b"garbage", set()) is Reason.MODEL_HASH_MISMATCH
+
+
+def test_a_member_flooding_the_round_cannot_push_the_refused_list_past_its_bound() -> None:
+    from zkpot.domain.limits import MAX_REJECTED
+
+    honest, flood = txs_round1()[0], txs_round1()[1]
+    spam = [dataclasses.replace(flood, timestamp_ms=flood.timestamp_ms + i) for i in range(MAX_REJECTED + 10)]
+    included, rejected = producer.split_attested(GENESIS, [*spam[:5], honest, *spam[5:]], {})
+    assert included == [] and len(rejected) == MAX_REJECTED
+    assert rejected[1].client == honest.client  # every member's first refusal comes before anyone's second
