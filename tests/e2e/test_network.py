@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from zkpot.audit import audit
+from zkpot.bus import BusUnavailable, JetStreamBus
+from zkpot.bus.errors import NotPermitted
 from zkpot.db.engine import create_engine
 from zkpot.db.producer import ProducerRepo
 from zkpot.db.prover import ProverRepo
@@ -35,6 +37,9 @@ from .support import Harness, counter, scrape
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
+# Payloads no validator may choke on (each was a stall or a crash before bounds and terminal decoding).
+POISON = (b"[" * 200_000 + b"]" * 200_000, b"\xff\xfe not json",
+          json.dumps({"round": 2, "client": "ab" * 5000}).encode())
 HONEST = 3
 ATTACKER = 3  # client index played by the test
 
@@ -181,6 +186,8 @@ async def test_round_two_duplicate_and_replay_are_refused(world: World) -> None:
     await h.submit(await world.tx("second_tx", 2, opened["parent"]))
     replay = world.sent["model_mismatch"]
     await h.submit(replay, msg_id=f"replay-{replay.tx_id}")
+    for i, poison in enumerate(POISON):  # every validator drops each at once, and the round goes on
+        await h.member.publish_bytes("zkpot.tx.submitted", poison, f"poison-{i}")
     final = _block(await h.final(2, net))
     assert valid.tx_id in {tx.tx_id for tx in final.txs}
     assert {r.tx_id: r.reason for r in final.rejected} == {world.sent["second_tx"].tx_id: "duplicate_client_tx"}
@@ -235,6 +242,16 @@ async def _garbage_model(world: World) -> tuple[str, str, int]:
     return await world.h.gateway.put("global", data, signer=world.keys.producer), sha256_hex(data), 0
 
 
+async def test_the_network_refuses_outsiders_and_members_out_of_their_role(world: World) -> None:
+    """Nothing but the NATS URL gets no connection; the member the test plays cannot publish another role's
+    events (a round opening, a finality claim, an attestation) nor another member's proof jobs."""
+    with pytest.raises(BusUnavailable, match="(?i)authorization violation"):
+        await JetStreamBus.connect(world.net.nats_url, name="outsider", timeout_s=2)
+    for subject in ("zkpot.round.open", "zkpot.block.finalized", "zkpot.tx.attested", "zkpot.jobs.prove.0"):
+        with pytest.raises(NotPermitted):
+            await world.h.member.publish(subject, {"forged": True}, f"forged-{subject}")
+
+
 async def test_no_service_crashed_and_rejections_were_stored_and_counted(world: World) -> None:
     net = world.net
     assert not net.dead(), [p.name for p in net.dead()]
@@ -247,6 +264,9 @@ async def test_no_service_crashed_and_rejections_were_stored_and_counted(world: 
             assert counter(samples, "zkpot_tx_rejected_total", reason=reason) >= 1, (proc.name, reason)
         for reason in ("wrong_leader", "global_accuracy_mismatch"):
             assert counter(samples, "zkpot_block_votes_total", reason=reason) == 1, (proc.name, reason)
+        for reason in ("too_deep", "not_json", "handler"):  # POISON: nested, not JSON, a field out of bounds
+            assert counter(samples, "zkpot_messages_malformed_total", subject="zkpot.tx.submitted",
+                           reason=reason) >= 1, (proc.name, reason)
     engine = create_engine(net.database_url)
     try:
         repo = ValidatorRepo(engine)
