@@ -137,7 +137,7 @@ def service_env(doc: dict) -> tuple[str, dict[str, dict]]:
 @pytest.mark.parametrize("name", SETS)
 def test_env_matches_the_services_settings(name: str) -> None:
     services = [d for d in workloads(rendered(name)[1]) if tier(d) == "service"]
-    assert sorted(component(d) for d in services) == sorted(config.SERVICES)
+    assert {component(d) for d in services} == set(config.SERVICES)
     for doc in services:
         svc, env = service_env(doc)
         assert svc == component(doc)
@@ -147,26 +147,20 @@ def test_env_matches_the_services_settings(name: str) -> None:
     assert set(service_env(setup)[1]) <= config.ENV_NAMES
 
 
-def key_files(doc: dict, var: str = "ZKPOT_KEY_FILE") -> dict[str, str]:
-    """Pod name -> the file ``var`` names, for every pod of a StatefulSet."""
-    path = service_env(doc)[1][var]["value"]
-    start = doc["spec"].get("ordinals", {}).get("start", 0)
-    pods = [f"{doc['metadata']['name']}-{i}" for i in range(start, start + doc["spec"]["replicas"])]
-    return {pod: path.replace("$(ZKPOT_INSTANCE)", pod) for pod in pods}
-
-
 @pytest.mark.parametrize("extra", [[], ["--set", "trainer.replicas=1", "--set", "trainer.firstIndex=3"]])
 def test_each_member_pod_finds_its_own_key(extra: list[str]) -> None:
     docs = template_docs(extra)
     for role, prefix in (("trainer", "client"), ("validator", "validator")):
-        [sts] = [d for d in docs if d["kind"] == "StatefulSet" and component(d) == role]
-        [keys] = [v for v in pod_spec(sts)["volumes"] if v["name"] == "keys"]
-        mounted = {f"/etc/zkpot/keys/{i['path']}": i["key"] for i in keys["secret"]["items"]}
-        for pod, path in key_files(sts).items():
-            assert mounted[path] == f"{prefix}-{pod.rsplit('-', 1)[1]}.key"
-        for pod, path in key_files(sts, "ZKPOT_NATS_NKEY_FILE").items():  # its own NATS identity
-            assert mounted[path] == f"nats-{role}-{pod.rsplit('-', 1)[1]}.nk"
-        assert len(mounted) == 2 * sts["spec"]["replicas"]
+        sets = [d for d in docs if d["kind"] == "StatefulSet" and component(d) == role]
+        assert sets
+        for sts in sets:
+            i = sts["spec"]["template"]["metadata"]["labels"]["zkpot.io/index"]
+            [keys] = [v for v in pod_spec(sts)["volumes"] if v["name"] == "keys"]
+            mounted = {f"/etc/zkpot/keys/{item['path']}": item["key"] for item in keys["secret"]["items"]}
+            env = service_env(sts)[1]
+            assert mounted[env["ZKPOT_KEY_FILE"]["value"]] == f"{prefix}-{i}.key"
+            assert mounted[env["ZKPOT_NATS_NKEY_FILE"]["value"]] == f"nats-{role}-{i}.nk"  # its own NATS identity
+            assert len(mounted) == 2
 
 
 @pytest.mark.parametrize(("role", "seed"), [("prover", "nats-prover.nk"), ("block-producer", "nats-producer.nk")])
@@ -178,10 +172,12 @@ def test_single_identity_pods_mount_their_nats_seed(role: str, seed: str) -> Non
     assert not [k for k in mounted.values() if k.endswith(".nk") and k != seed]
 
 
-def test_trainer_index_is_the_pod_ordinal() -> None:
-    [sts] = [d for d in docs_of("default", "StatefulSet") if component(d) == "trainer"]
-    index = service_env(sts)[1]["ZKPOT_CLIENT_INDEX"]
-    assert index["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['apps.kubernetes.io/pod-index']"
+def test_each_trainer_is_its_own_statefulset_named_by_its_client_index() -> None:
+    sets = [d for d in docs_of("default", "StatefulSet") if component(d) == "trainer"]
+    assert [d["metadata"]["name"] for d in sets] == [f"zkpot-trainer-{i}" for i in range(4)]
+    for i, sts in enumerate(sets):
+        assert sts["spec"]["replicas"] == 1 and sts["spec"]["serviceName"] == "zkpot-trainer"
+        assert service_env(sts)[1]["ZKPOT_CLIENT_INDEX"] == {"name": "ZKPOT_CLIENT_INDEX", "value": str(i)}
 
 
 def test_prover_memory_is_derived_from_the_proving_key() -> None:
@@ -292,9 +288,9 @@ def test_trainers_get_the_prover_box_key_from_public_json() -> None:
     docs = template_docs(["--set-json", f"keys.publicJson={json.dumps(json.dumps(PUBLIC))}"])
     [cm] = [d for d in docs if d["kind"] == "ConfigMap" and component(d) == "public"]
     assert cm["data"]["prover_box_key"] == "cc" and json.loads(cm["data"]["public.json"]) == PUBLIC
-    [sts] = [d for d in docs if d["kind"] == "StatefulSet" and component(d) == "trainer"]
-    ref = service_env(sts)[1]["ZKPOT_PROVER_BOX_KEY"]["valueFrom"]["configMapKeyRef"]
-    assert ref == {"name": cm["metadata"]["name"], "key": "prover_box_key"}
+    for sts in [d for d in docs if d["kind"] == "StatefulSet" and component(d) == "trainer"]:
+        ref = service_env(sts)[1]["ZKPOT_PROVER_BOX_KEY"]["valueFrom"]["configMapKeyRef"]
+        assert ref == {"name": cm["metadata"]["name"], "key": "prover_box_key"}
 
 
 @pytest.mark.parametrize(("extra", "message"), [

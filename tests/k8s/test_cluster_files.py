@@ -71,4 +71,5 @@ def test_dev_keys_make_the_secret_the_chart_mounts(tmp_path) -> None:
                for item in v["secret"]["items"]}
     assert mounted <= set(files), f"the chart mounts keys the bundle lacks: {mounted - set(files)}"
     assert {"client-0.key", "client-1.key", "validator-3.key", "producer.key", "aggregator.key"} <= mounted
-    assert [d["spec"]["replicas"] for d in docs if d["kind"] == "StatefulSet" and component(d) == "trainer"] == [2]
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet" and component(d) == "trainer"] == [
+        "zkpot-trainer-0", "zkpot-trainer-1"]

@@ -56,7 +56,7 @@ def test_it_plays_the_members_past_the_trainers_against_this_release() -> None:
     assert pairs["--nats-url"] == "nats://zkpot-nats:4222" and pairs["--gateway-url"] == "http://zkpot-ipfs-gateway:8080"
     assert (pairs["--first-client"], pairs["--clients"], pairs["--rounds"]) == ("4", "3", "2")
     assert pairs["--genesis"] == "/var/lib/zkpot/genesis.json" and pairs["--keys"] == "/etc/zkpot/keys"
-    assert "zkpot-validator-3=http://zkpot-validator-3.zkpot-validator:8080/metrics" in args
+    assert "zkpot-validator-3=http://zkpot-validator-3-0.zkpot-validator:8080/metrics" in args
     [keys] = [v for v in pod_spec(job)["volumes"] if v["name"] == "keys"]
     # the members it plays, and its own NATS identity (nats.auth is on by default): nothing else
     assert [i["key"] for i in keys["secret"]["items"]] == ["client-4.key", "client-5.key", "client-6.key",

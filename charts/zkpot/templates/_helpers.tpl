@@ -26,10 +26,23 @@ Names, labels and the pieces every workload shares. Templates that take argument
 {{- printf "%s-%s" (include "zkpot.fullname" .ctx) .component | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+Name of one member's (trainer) or validator's objects: <fullname>-<component>-<index>, at most 52 characters so
+its StatefulSet's controller-revision-hash label (the name, "-" and a 10-character hash) fits in 63.
+*/}}
+{{- define "zkpot.indexedName" -}}
+{{- $suffix := printf "-%d" (int .index) }}
+{{- printf "%s%s" (include "zkpot.componentName" . | trunc (sub 52 (len $suffix) | int) | trimSuffix "-") $suffix }}
+{{- end }}
+
+{{/* With .index (a member's or validator's objects), also zkpot.io/index: the client or validator index. */}}
 {{- define "zkpot.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "zkpot.name" .ctx }}
 app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
+{{- if hasKey . "index" }}
+zkpot.io/index: {{ .index | toString | quote }}
+{{- end }}
 {{- end }}
 
 {{/* tier: "service" for the five zkpot services, "infra" for NATS/PostgreSQL/Kubo, "setup" for the Job. */}}
@@ -42,8 +55,9 @@ helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | replace "+
 zkpot.io/tier: {{ .tier | default "service" }}
 {{- end }}
 
+{{/* Name, namespace and labels of one component's object, or with .index of one member's or validator's. */}}
 {{- define "zkpot.metadata" -}}
-name: {{ include "zkpot.componentName" . }}
+name: {{ include (ternary "zkpot.indexedName" "zkpot.componentName" (hasKey . "index")) . }}
 namespace: {{ .ctx.Release.Namespace }}
 labels:
   {{- include "zkpot.labels" . | nindent 2 }}

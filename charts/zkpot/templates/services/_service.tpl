@@ -8,15 +8,17 @@ The pod template of one zkpot service. Arguments (dict):
   natsSeed   file under /etc/zkpot/keys holding this pod's NATS nkey seed (ZKPOT_NATS_NKEY_FILE, with nats.auth)
   resources  resources (YAML string); default: values.resources
   dataClaim  name of a volumeClaimTemplate to mount at /var/lib/zkpot-data (optional)
+  index      the member's or validator's index, labelled zkpot.io/index (optional)
 */}}
 {{- define "zkpot.servicePod" -}}
 {{- $ctx := .ctx -}}
 {{- $v := .values -}}
 {{- $artifacts := ne .component "ipfs-gateway" -}}
 {{- $natsCa := and $ctx.Values.nats.tls.enabled $artifacts -}}
+{{- $meta := pick . "ctx" "component" "index" -}}
 metadata:
   labels:
-    {{- include "zkpot.labels" (dict "ctx" $ctx "component" .component) | nindent 4 }}
+    {{- include "zkpot.labels" $meta | nindent 4 }}
   annotations:
     {{- include "zkpot.checksums" $ctx | nindent 4 }}
     {{- with $v.podAnnotations }}
@@ -132,18 +134,71 @@ spec:
     {{- end }}
 {{- end }}
 
-{{/* Key items of a StatefulSet member role: <prefix>-<i>.key mounted as <pod name>.key, and with nats.auth its
-NATS seed nats-<natsRole>-<i>.nk as <pod name>.nk. */}}
-{{- define "zkpot.memberKeyItems" -}}
-{{- $items := list -}}
-{{- range $i := until (int .replicas) -}}
-{{- $n := add $i $.first -}}
-{{- $items = append $items (dict "key" (printf "%s-%d.key" $.prefix $n) "path" (printf "%s-%d.key" $.stsName $n)) -}}
-{{- if $.ctx.Values.nats.auth.enabled -}}
-{{- $items = append $items (dict "key" (printf "nats-%s-%d.nk" $.natsRole $n) "path" (printf "%s-%d.nk" $.stsName $n)) -}}
-{{- end -}}
-{{- end -}}
-{{- toYaml $items }}
+{{/*
+The StatefulSet of ONE trainer (a member) or ONE validator: replicas 1, so its pod template mounts only that
+identity's Secret items, <prefix>-<index>.key and with nats.auth nats-<natsRole>-<index>.nk (a StatefulSet's pods
+share one template: one StatefulSet for all would mount every identity's key in every pod). Its pod is
+<name>-0 under the component's headless Service. Arguments (dict): ctx, component, values, index, prefix,
+natsRole, env (list of the service's own entries), persistence (optional: {size, storageClass} of a data volume
+of its own at /var/lib/zkpot-data).
+*/}}
+{{- define "zkpot.memberStatefulSet" -}}
+{{- $ctx := .ctx }}
+{{- $meta := dict "ctx" $ctx "component" .component "index" .index }}
+{{- $key := printf "%s-%d.key" .prefix (int .index) }}
+{{- $seed := printf "nats-%s-%d.nk" .natsRole (int .index) }}
+{{- $items := list (dict "key" $key "path" $key) }}
+{{- if $ctx.Values.nats.auth.enabled }}
+{{- $items = append $items (dict "key" $seed "path" $seed) }}
+{{- end }}
+{{- $env := prepend .env (dict "name" "ZKPOT_KEY_FILE" "value" (printf "/etc/zkpot/keys/%s" $key)) }}
+{{- $pod := dict "ctx" $ctx "component" .component "index" .index "values" .values "env" (toYaml $env) "keyItems" $items "natsSeed" $seed }}
+{{- if .persistence }}
+{{- $_ := set $pod "dataClaim" "data" }}
+{{- end }}
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  {{- include "zkpot.metadata" $meta | nindent 2 }}
+  annotations:
+    {{- include "zkpot.checkovServiceSkips" $ctx | nindent 4 }}
+spec:
+  replicas: 1
+  serviceName: {{ include "zkpot.componentName" $meta }}
+  selector:
+    matchLabels:
+      {{- include "zkpot.selectorLabels" $meta | nindent 6 }}
+  template:
+    {{- include "zkpot.servicePod" $pod | nindent 4 }}
+  {{- with .persistence }}
+  volumeClaimTemplates:
+    - metadata:
+        name: data
+      spec:
+        accessModes: ["ReadWriteOnce"]
+        {{- with .storageClass }}
+        storageClassName: {{ . }}
+        {{- end }}
+        resources:
+          requests:
+            storage: {{ .size }}
+  {{- end }}
+{{- end }}
+
+{{/* The headless Service governing a member role's StatefulSets (stable pod names <name>-0.<service>). */}}
+{{- define "zkpot.headlessService" -}}
+apiVersion: v1
+kind: Service
+metadata:
+  {{- include "zkpot.metadata" . | nindent 2 }}
+spec:
+  clusterIP: None
+  selector:
+    {{- include "zkpot.selectorLabels" . | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ .ctx.Values.httpPort }}
+      targetPort: http
 {{- end }}
 
 {{/* The Secret item of a single-identity role's NATS seed (nats-<role>.nk mounted as nats.nk), with nats.auth. */}}
