@@ -265,8 +265,8 @@ async def test_no_service_crashed_and_rejections_were_stored_and_counted(world: 
         for reason in ("wrong_leader", "global_accuracy_mismatch"):
             assert counter(samples, "zkpot_block_votes_total", reason=reason) == 1, (proc.name, reason)
         for reason in ("too_deep", "not_json", "handler"):  # POISON: nested, not JSON, a field out of bounds
-            assert counter(samples, "zkpot_messages_malformed_total", subject="zkpot.tx.submitted",
-                           reason=reason) >= 1, (proc.name, reason)
+            assert counter(samples, "zkpot_messages_malformed_total", reason=reason,  # labels in sorted order
+                           subject="zkpot.tx.submitted") >= 1, (proc.name, reason)
     engine = create_engine(net.database_url)
     try:
         repo = ValidatorRepo(engine)
