@@ -108,7 +108,7 @@ def scrape(url: str) -> dict[str, float]:
 
 
 def counter(samples: dict[str, float], name: str, **labels: str) -> float:
-    key = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+    key = name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "")  # as scraped
     return samples.get(key, 0.0)
 
 
