@@ -59,6 +59,8 @@ ENV: tuple[Var, ...] = (
         ("prover",), None),
     Var("ZKPOT_PROVER_SIGNING_KEY_FILE", "file holding the prover's Ed25519 seed (hex): it signs proof results and "
         "uploads", ("prover",), None),
+    Var("ZKPOT_PROVER_MEMBER", "the member (client index) whose own prover this is: it reads only that member's "
+        "jobs (durable prover-<m>); unset: the shared pool (durable provers)", (), None),
     Var("ZKPOT_PROVER_WORKERS", "proof worker processes per prover", (), "1"),
     Var("ZKPOT_CIRCUIT_DIR", "directory holding the derived circuit artifacts (pk, vk, settings)",
         ("prover", "validator", "block-producer"), None),

@@ -49,6 +49,7 @@ class DevnetConfig:
     database_url: str | None = None
     idle_clients: int = 0  # registered in genesis but run by no trainer (tests play them by hand)
     nats_auth: bool = True  # our own nats-server lets in only the parties' nkeys (ignored with nats_url)
+    member_provers: bool = False  # one prover per member (its own keys, durable prover-<m>) instead of the pool
 
     def __post_init__(self) -> None:
         if min(self.validators, self.rounds) < 1 or min(self.clients, self.idle_clients, self.provers) < 0:
@@ -81,7 +82,8 @@ class Devnet:
         self.nats: NatsServer | None = None
         self.pg: EmbeddedPostgres | None = None
         self.procs: list[Proc] = []
-        self.keys = Keyring.generate(config.clients + config.idle_clients, config.validators)
+        self.keys = Keyring.generate(config.clients + config.idle_clients, config.validators,
+                                     member_provers=config.member_provers)
         self.genesis = make_genesis(self.circuit, self.keys.public(), RoundParams(round_deadline_s=config.deadline_s,
                                                                             accuracy_floor_pct=20))
         self.nats_url = config.nats_url or ""
@@ -136,12 +138,17 @@ class Devnet:
                     ZKPOT_AGGREGATOR_KEY_FILE=self._key("aggregator"), ZKPOT_ROUNDS=str(c.rounds))
         for i in range(c.validators):
             self._spawn(f"validator-{i}", "validator", ZKPOT_KEY_FILE=self._key(f"validator-{i}"))
-        for i in range(c.provers):
-            self._spawn(f"prover-{i}", "prover", ZKPOT_PROVER_KEY_FILE=self._key("prover"),
-                        ZKPOT_PROVER_SIGNING_KEY_FILE=self._key("prover-signer"))
+        if c.member_provers:  # each trainer's own prover, with its member's keys and seed
+            for i in range(c.clients):
+                self._spawn(f"prover-{i}", "prover", ZKPOT_PROVER_KEY_FILE=self._key(f"prover-{i}"),
+                            ZKPOT_PROVER_SIGNING_KEY_FILE=self._key(f"prover-{i}-signer"), ZKPOT_PROVER_MEMBER=str(i))
+        else:
+            for i in range(c.provers):
+                self._spawn(f"prover-{i}", "prover", ZKPOT_PROVER_KEY_FILE=self._key("prover"),
+                            ZKPOT_PROVER_SIGNING_KEY_FILE=self._key("prover-signer"))
         for i in range(c.clients):
             self._spawn(f"trainer-{i}", "trainer", ZKPOT_KEY_FILE=self._key(f"client-{i}"),
-                        ZKPOT_CLIENT_INDEX=str(i), ZKPOT_PROVER_BOX_KEY=self.keys.prover.public_hex,
+                        ZKPOT_CLIENT_INDEX=str(i), ZKPOT_PROVER_BOX_KEY=self.keys.prover_box(i).public_hex,
                         ZKPOT_EPOCHS=str(c.epochs))
         self._write_state()
 
@@ -161,7 +168,10 @@ class Devnet:
         return str(self.root / "keys" / f"{name}.key")
 
     def _nats_identity(self, name: str, service: str) -> str:
-        """The NATS identity a devnet process connects as (the provers share the pool's)."""
+        """The NATS identity a devnet process connects as (pool provers share the pool's; a member's own prover
+        ``prover-<m>`` is its own)."""
+        if service == "prover" and self.config.member_provers:
+            return name
         return {"block-producer": "producer", "prover": "prover"}.get(service, name)
 
     def service_env(self, name: str, port: int) -> dict[str, str]:

@@ -55,7 +55,9 @@ class Keyring:
     """Every party's secret key; ``public()`` is what genesis and the chart's ConfigMap carry.
 
     ``nats`` maps each NATS identity (``zkpot.bus.parties``: operator, producer, validator-<i>, trainer-<m>,
-    prover, watch, loadtest) to its nkey seed; empty for a key folder written before NATS authentication.
+    prover or prover-<m>, watch, loadtest) to its nkey seed; empty for a key folder written before NATS
+    authentication. ``member_provers`` holds, with ``generate(member_provers=True)``, each member's own prover's
+    box and signing keys (then those provers, not the shared one, are genesis' provers and members seal to them).
     """
 
     producer: SigningKey
@@ -65,19 +67,29 @@ class Keyring:
     prover: BoxKeyPair  # the (devnet: shared) prover's key; members seal their weights to it for proving
     prover_signer: SigningKey  # the prover's identity: it signs its proof results and its gateway uploads
     nats: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    member_provers: tuple[tuple[BoxKeyPair, SigningKey], ...] = ()  # member m's own prover: (box key, signer)
 
     @classmethod
-    def generate(cls, clients: int, validators: int) -> Keyring:
+    def generate(cls, clients: int, validators: int, *, member_provers: bool = False) -> Keyring:
         if clients < 1 or validators < 1:
             raise InputError("need at least one client and one validator")
+        own = tuple((BoxKeyPair.generate(), SigningKey.generate()) for _ in range(clients)) if member_provers else ()
         return cls(SigningKey.generate(), BoxKeyPair.generate(),
                    tuple(SigningKey.generate() for _ in range(validators)),
                    tuple(SigningKey.generate() for _ in range(clients)), BoxKeyPair.generate(), SigningKey.generate(),
-                   {name: new_nkey_seed() for name in Parties(clients, validators).names()})
+                   {name: new_nkey_seed() for name in Parties(clients, validators, member_provers).names()}, own)
 
     def parties(self) -> Parties:
-        """The NATS parties these keys are for (the shared prover pool)."""
-        return Parties(len(self.clients), len(self.validators))
+        """The NATS parties these keys are for (the shared prover pool, or each member's own prover)."""
+        return Parties(len(self.clients), len(self.validators), bool(self.member_provers))
+
+    def prover_box(self, member: int) -> BoxKeyPair:
+        """The box key member ``member`` seals its weights to: its own prover's, else the shared pool's."""
+        return self.member_provers[member][0] if self.member_provers else self.prover
+
+    def prover_signing(self, member: int) -> SigningKey:
+        """The signing key of the prover proving for ``member``."""
+        return self.member_provers[member][1] if self.member_provers else self.prover_signer
 
     def nats_public(self) -> dict[str, str]:
         """NATS identity -> public nkey (what `zkpot nats config` writes into the server's authorization)."""
@@ -96,8 +108,10 @@ class Keyring:
             "validators": [k.public_hex for k in self.validators],
             "clients": [k.public_hex for k in self.clients],
             "prover_box_key": self.prover.public_hex,
-            "provers": [self.prover_signer.public_hex],
+            "provers": [s.public_hex for _, s in self.member_provers] or [self.prover_signer.public_hex],
         }
+        if self.member_provers:
+            out["member_prover_box_keys"] = [b.public_hex for b, _ in self.member_provers]
         if self.nats:
             out["nats"] = self.nats_public()
         return out
@@ -108,6 +122,8 @@ class Keyring:
                "prover.key": self.prover.private_hex, "prover-signer.key": self.prover_signer.seed_hex}
         out.update({f"validator-{i}.key": k.seed_hex for i, k in enumerate(self.validators)})
         out.update({f"client-{i}.key": k.seed_hex for i, k in enumerate(self.clients)})
+        for m, (box, signer) in enumerate(self.member_provers):
+            out.update({f"prover-{m}.key": box.private_hex, f"prover-{m}-signer.key": signer.seed_hex})
         out.update({nkey_file_name(name): seed for name, seed in self.nats.items()})
         return out
 
@@ -128,11 +144,14 @@ class Keyring:
             for name, key in public.get("nats", {}).items():
                 if nkey_public(nats[name]) != key:
                     raise ValueError(f"{nkey_file_name(name)} does not hold the nkey public.json names")
+            own = tuple((BoxKeyPair.from_hex(read(f"prover-{m}.key")),
+                         SigningKey.from_hex(read(f"prover-{m}-signer.key")))
+                        for m in range(len(public.get("member_prover_box_keys", ()))))
             return cls(SigningKey.from_hex(read("producer.key")), BoxKeyPair.from_hex(read("aggregator.key")),
                        tuple(SigningKey.from_hex(read(f"validator-{i}.key")) for i in range(len(public["validators"]))),
                        tuple(SigningKey.from_hex(read(f"client-{i}.key")) for i in range(len(public["clients"]))),
                        BoxKeyPair.from_hex(read("prover.key")),
-                       SigningKey.from_hex(read("prover-signer.key")), nats)
+                       SigningKey.from_hex(read("prover-signer.key")), nats, own)
         except (OSError, KeyError, ValueError, nkeys.NkeysError) as e:
             raise InputError(f"{folder} is not a key folder written by `zkpot keys gen`: {e}") from e
 

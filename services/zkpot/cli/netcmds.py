@@ -25,7 +25,8 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
 
     config = DevnetConfig(root=args.dir, clients=args.clients, validators=args.validators, provers=args.provers,
                           rounds=args.rounds, epochs=args.epochs, deadline_s=args.deadline, nats_url=args.nats_url,
-                          database_url=args.database_url, idle_clients=args.idle_clients)
+                          database_url=args.database_url, idle_clients=args.idle_clients,
+                          member_provers=args.member_provers)
     samples = args.samples or registry.DEFAULT_SAMPLES[args.pipeline]
     with step(f"{args.pipeline} circuit over {samples} samples (keys derived once, then cached)") as update:
         circuit = registry.build(args.pipeline, samples, progress=update)
@@ -34,7 +35,8 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
     try:
         with step("starting nats-server and PostgreSQL"):
             net.start_servers()
-        with step(f"starting {1 + 1 + args.validators + args.provers + args.clients} service processes"):
+        provers = args.clients if args.member_provers else args.provers
+        with step(f"starting {1 + 1 + args.validators + provers + args.clients} service processes"):
             net.start_services()
         if args.detach:
             out.print(f"devnet running from {net.root}; `zkpot devnet down --dir {args.dir}` stops it")
@@ -121,6 +123,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     help="members registered in genesis but run by no trainer (a load test plays them)")
     up.add_argument("--validators", type=int, default=4)
     up.add_argument("--provers", type=int, default=1, help="a shared prover pool (demo trust model)")
+    up.add_argument("--member-provers", action="store_true",
+                    help="each trainer its own prover (own keys, reads only its member's jobs) instead of the pool")
     up.add_argument("--rounds", type=int, default=3)
     up.add_argument("--pipeline", choices=registry.PIPELINES, default=registry.DEFAULT_PIPELINE,
                     help="proof pipeline (default fast: the test set fixed in the circuit, chunked proofs)")

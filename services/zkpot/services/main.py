@@ -42,7 +42,7 @@ async def build_prover(s: Settings, m: Metrics) -> Service:
     return d.Hosted(Prover(deps.bus, ProverRepo(deps.engine), deps.gateway, genesis, circuit,
                            BoxKeyPair.from_hex(s.secret_hex("ZKPOT_PROVER_KEY_FILE")),
                            SigningKey.from_hex(s.secret_hex("ZKPOT_PROVER_SIGNING_KEY_FILE")),
-                           s.int("ZKPOT_PROVER_WORKERS"), m), deps)
+                           s.int("ZKPOT_PROVER_WORKERS"), m, member=s.get("ZKPOT_PROVER_MEMBER")), deps)
 
 
 async def build_validator(s: Settings, m: Metrics) -> Service:

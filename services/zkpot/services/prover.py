@@ -1,8 +1,9 @@
 """The prover: takes proof jobs from the JetStream work queue, proves in a long-lived worker process (the proving
 key stays hot in the page cache and off the event loop), uploads the proof and reports the result to the member.
 
-Provers belong to a member's trust domain (they see its weights). The devnet runs one shared pool for every member,
-which is a choice for demos and load tests, not for production.
+Provers belong to a member's trust domain (they see its weights). By default one shared pool serves every member
+(durable ``provers`` on every member's jobs), a choice for demos and load tests; with ``member`` a prover is that
+member's own: it reads only the durable ``prover-<m>`` filtered to its member's jobs and refuses any other job.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 from zkpot.bus import Bus, Delivery, Subscription, track_queue_depth
 from zkpot.bus.errors import RetryLater
-from zkpot.bus.subjects import PROVE_JOBS, proof_done_subject, prove_subject
+from zkpot.bus.parties import PROVER_POOL_DURABLE, prover_consumers
+from zkpot.bus.subjects import proof_done_subject, prove_subject
 from zkpot.db.stores import ProverStore
 from zkpot.domain import BoxKeyPair, Genesis, MalformedMessage, Reason, SigningKey, open_sealed
 from zkpot.domain.errors import SealError, Unauthorized
@@ -31,18 +33,25 @@ from zkpot.storage.errors import StorageError, StorageUnavailable
 from zkpot.zk.system import ProofResult, ProofSystem, prove_job
 
 log = logging.getLogger("zkpot.prover")
-DURABLE = "provers"
+DURABLE = PROVER_POOL_DURABLE
 ACK_WAIT_S = 60.0
+MAX_DELIVER = 5
 
 
 class Prover:
     def __init__(self, bus: Bus, store: ProverStore, blobs: Blobs, genesis: Genesis, circuit: ProofSystem,
                  key: BoxKeyPair, signer: SigningKey, workers: int, metrics: Metrics, *,
-                 pool: Callable[[int], Executor] = spawn_pool) -> None:
+                 pool: Callable[[int], Executor] = spawn_pool, member: str | None = None) -> None:
         """``key`` opens the members' sealed weights, ``signer`` (one of genesis' provers) signs the results;
-        ``pool(workers)`` makes the executor proofs run in (default: spawned worker processes)."""
+        ``pool(workers)`` makes the executor proofs run in (default: spawned worker processes); ``member`` (a
+        client index) makes this that member's own prover (None: the shared pool)."""
         if signer.public_hex not in genesis.provers:
             raise InputError("this prover's signing key is not one of the genesis provers")
+        if member is not None and not (member.isdigit() and int(member) < len(genesis.clients)
+                                       and str(int(member)) == member):
+            raise InputError(f"prover member {member!r} is not a genesis member's index")
+        (self.consumer,) = prover_consumers(member)
+        self.member = member
         self.bus, self.repo, self.blobs, self.circuit, self.key = bus, store, blobs, circuit, key
         self.genesis, self.signer = genesis, signer
         self.metrics = metrics
@@ -54,10 +63,11 @@ class Prover:
 
     async def start(self) -> None:
         self.pool = self._make_pool(self.workers)
-        self._sub = await self.bus.subscribe(PROVE_JOBS, DURABLE, self.on_job, queue=True, ack_wait_s=ACK_WAIT_S,
-                                             concurrency=self.workers, max_deliver=5, retry_delay_s=5,
+        c = self.consumer
+        self._sub = await self.bus.subscribe(c.filters[0], c.durable, self.on_job, queue=True, ack_wait_s=ACK_WAIT_S,
+                                             concurrency=self.workers, max_deliver=MAX_DELIVER, retry_delay_s=5,
                                              metrics=self.metrics)
-        self._depth = asyncio.create_task(track_queue_depth(self.bus, self.metrics, DURABLE))
+        self._depth = asyncio.create_task(track_queue_depth(self.bus, self.metrics, c.durable))
 
     async def stop(self) -> None:
         if self._depth:
@@ -100,7 +110,8 @@ class Prover:
         await self._report(done)
 
     def _authorize(self, job: ProveJob, subject: str) -> None:
-        """Prove only for a genesis member, on its own signed request, arriving on its own member's subject."""
+        """Prove only for a genesis member, on its own signed request, arriving on its own member's subject (and,
+        for a member's own prover, only for that member)."""
         if job.client not in self.genesis.clients:
             raise Unauthorized(Reason.UNKNOWN_CLIENT, f"job {job.job_id} is not from a genesis member")
         if not job.signature_valid():
@@ -109,6 +120,9 @@ class Prover:
         if job.member != member or subject != prove_subject(member):
             raise Unauthorized(Reason.WRONG_SUBJECT, f"job {job.job_id} of member {member} came as {job.member} "
                                                      f"on {subject}")
+        if self.member is not None and member != self.member:
+            raise Unauthorized(Reason.WRONG_SUBJECT, f"job {job.job_id} of member {member} came to the prover of "
+                                                     f"member {self.member}")
 
     async def _report(self, done: ProofDone) -> None:
         job = await self.repo.get(done.job_id)
@@ -125,8 +139,10 @@ class Prover:
             raise MalformedMessage(f"job {job.job_id}: weights blob unavailable: {e}") from e
         try:
             return weights_from_bytes(self.circuit.arch, open_sealed(sealed, self.key))
-        except (SealError, InputError) as e:
-            await self.repo.fail(job.job_id, str(e))
+        except (SealError, InputError) as e:  # sealed to another prover's key, or not weights: record, count, drop
+            owner = "the shared pool" if self.member is None else f"member {self.member}'s prover"
+            await self.repo.fail(job.job_id, f"weights cannot be opened by {owner} (sealed to another prover's "
+                                             f"key, or not this model's weights): {e}")
             self.metrics["zkpot_prove_jobs"].labels("failed").inc()
             raise MalformedMessage(f"job {job.job_id}: weights cannot be opened: {e}") from e
 

@@ -56,3 +56,16 @@ def test_a_file_without_a_seed_is_a_clear_error(tmp_path: Path) -> None:
         public_nkey(tmp_path / "bad.nk")
     with pytest.raises(BusError, match="cannot read"):
         public_nkey(tmp_path / "missing.nk")
+
+
+def test_member_provers_get_their_own_box_signing_and_nats_keys(tmp_path: Path) -> None:
+    keys = Keyring.generate(2, 1, member_provers=True)
+    keys.write(tmp_path)
+    back = Keyring.read(tmp_path)
+    assert back.parties().member_provers and {"prover-0", "prover-1"} <= set(back.nats) and "prover" not in back.nats
+    assert [b.public_hex for b, _ in back.member_provers] == [b.public_hex for b, _ in keys.member_provers]
+    assert back.prover_box(1).public_hex == keys.member_provers[1][0].public_hex != keys.prover_box(0).public_hex
+    assert keys.public()["provers"] == [keys.prover_signing(m).public_hex for m in range(2)]
+    assert (tmp_path / "prover-1.key").exists() and (tmp_path / nkey_file_name("prover-1")).exists()
+    shared = Keyring.generate(2, 1)  # the default: one shared prover
+    assert shared.member_provers == () and shared.prover_box(1) is shared.prover and "prover" in shared.nats

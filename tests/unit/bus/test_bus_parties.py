@@ -17,22 +17,31 @@ from zkpot.bus.subjects import EVENTS, JOBS, LAYOUT, PROVE_JOBS, prove_subject
 from tests.unit.services.support import Task
 
 
-async def test_every_durable_the_services_bind_is_planned_with_the_same_options() -> None:
-    async with Task(clients=2, validators=4) as task:
-        services = [task.producer(), task.prover(), *(task.validator(i) for i in range(4)),
+async def _bound(member_provers: bool) -> set[ConsumerSpec]:
+    """Every durable the services of a 2-member, 4-validator task bind (the pool, or each member's own prover)."""
+    async with Task(clients=2, validators=4, member_provers=member_provers) as task:
+        provers = [task.prover(member=m) for m in range(2)] if member_provers else [task.prover()]
+        services = [task.producer(), *provers, *(task.validator(i) for i in range(4)),
                     *(task.trainer(i) for i in range(2))]
         for service in services:
             await service.start()
         try:
-            bound = {ConsumerSpec.of(name, durable, c.filters, c.options)
-                     for name, stream in task.bus._server.streams.items() for durable, c in stream.consumers.items()}
+            return {ConsumerSpec.of(name, durable, c.filters, c.options)
+                    for name, stream in task.bus._server.streams.items() for durable, c in stream.consumers.items()}
         finally:
             for service in services:
                 await service.stop()
-    plan = set(consumer_plan(Parties(2, 4)))
+
+
+@pytest.mark.parametrize("member_provers", [False, True])
+async def test_every_durable_the_services_bind_is_planned_with_the_same_options(member_provers: bool) -> None:
+    bound = await _bound(member_provers)
+    plan = set(consumer_plan(Parties(2, 4, member_provers)))
     assert bound - plan == set()
     observers = {c for c in plan if c.durable in (WATCH.name, LOADTEST.name)}
     assert plan - bound == observers  # only the read-only tools' durables are not the services'
+    jobs = {c.durable for c in bound if c.stream == JOBS}
+    assert jobs == ({"prover-0", "prover-1"} if member_provers else {"provers"})
 
 
 def test_the_plan_names_each_partys_durables() -> None:

@@ -129,9 +129,10 @@ class Task:
     validators: int = 4
     deadline_s: int = 60
     system: FakeSystem = dataclasses.field(default_factory=FakeSystem)
+    member_provers: bool = False  # each member its own prover (Keyring.member_provers) instead of the pool
 
     def __post_init__(self) -> None:
-        self.keys = Keyring.generate(self.clients, self.validators)
+        self.keys = Keyring.generate(self.clients, self.validators, member_provers=self.member_provers)
         params = RoundParams(round_deadline_s=self.deadline_s, accuracy_floor_pct=0)
         self.genesis: Genesis = make_genesis(self.system, self.keys.public(), params, created_ms=1)
         self.store = MemoryStore()
@@ -161,11 +162,16 @@ class Task:
     def trainer(self, i: int, store: MemoryTrainerRepo | None = None, samples: int = 12) -> Trainer:
         shard = zdata.client_shard(i, self.clients).head(samples)
         return Trainer(self.bus.peer(), store or MemoryTrainerRepo(), self.blobs, self.genesis,
-                       self.keys.clients[i], i, shard, self.keys.prover.public_hex, 1, Metrics("trainer"))
+                       self.keys.clients[i], i, shard, self.keys.prover_box(i).public_hex, 1, Metrics("trainer"))
 
-    def prover(self, store: MemoryProverRepo | None = None) -> Prover:
-        return Prover(self.bus.peer(), store or MemoryProverRepo(), self.blobs, self.genesis, self.system,
-                      self.keys.prover, self.keys.prover_signer, 1, Metrics("prover"), pool=threads)
+    def prover(self, store: MemoryProverRepo | None = None, member: int | None = None) -> Prover:
+        """The shared pool's prover, or (``member``, with ``member_provers``) that member's own."""
+        if member is None:
+            box, signer = self.keys.prover, self.keys.prover_signer
+        else:
+            box, signer = self.keys.prover_box(member), self.keys.prover_signing(member)
+        return Prover(self.bus.peer(), store or MemoryProverRepo(), self.blobs, self.genesis, self.system, box,
+                      signer, 1, Metrics("prover"), pool=threads, member=None if member is None else str(member))
 
     # --- what a member (honest or not) sends, built from real models, seals and signatures -------------------
 
