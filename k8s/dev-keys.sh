@@ -5,15 +5,20 @@
 #                        server's nkey users and allow-lists, which the chart's NATS includes from the Secret)
 #   DIR/secret.yaml      the Secret the chart mounts (keys.existingSecret), for `kubectl apply -f`
 #   DIR/values.yaml      trainer/validator replicas matching the bundle, for `helm -f`
-# Usage: k8s/dev-keys.sh [--clients M] [--validators N] [--out DIR] [--namespace NS] [--secret NAME]
+# --member-provers (or MEMBER_PROVERS=1): each member m also gets its own prover's prover-<m>.key,
+# prover-<m>-signer.key and nats-prover-<m>.nk (`zkpot keys gen --member-provers`), the NATS block is
+# `zkpot nats config --member-provers`, and DIR/values.yaml sets prover.perMember: true.
+# Usage: k8s/dev-keys.sh [--clients M] [--validators N] [--member-provers] [--out DIR] [--namespace NS] [--secret NAME]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLIENTS=3 VALIDATORS=4 OUT=.cache/dev-keys NAMESPACE=zkpot SECRET=zkpot-keys
+MEMBER_PROVERS="${MEMBER_PROVERS:-0}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --clients) CLIENTS="$2"; shift 2 ;;
     --validators) VALIDATORS="$2"; shift 2 ;;
+    --member-provers) MEMBER_PROVERS=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
     --namespace) NAMESPACE="$2"; shift 2 ;;
     --secret) SECRET="$2"; shift 2 ;;
@@ -23,10 +28,13 @@ done
 ZKPOT="${ZKPOT:-$(command -v zkpot || echo .venv/bin/zkpot)}"
 KUBECTL="${KUBECTL:-$(command -v kubectl || echo .cache/k8s-tools/bin/kubectl)}"
 
+PER_MEMBER=false MODE=()
+if [[ "$MEMBER_PROVERS" == 1 ]]; then PER_MEMBER=true MODE=(--member-provers); fi
+
 rm -rf "$OUT/keys"
 mkdir -p "$OUT"
-"$ZKPOT" keys gen --out "$OUT/keys" --clients "$CLIENTS" --validators "$VALIDATORS" >/dev/null
-"$ZKPOT" nats config --keys "$OUT/keys/public.json" --out "$OUT/keys/nats-authorization.conf"
+"$ZKPOT" keys gen --out "$OUT/keys" --clients "$CLIENTS" --validators "$VALIDATORS" "${MODE[@]}" >/dev/null
+"$ZKPOT" nats config --keys "$OUT/keys/public.json" --out "$OUT/keys/nats-authorization.conf" "${MODE[@]}"
 "$KUBECTL" create secret generic "$SECRET" --namespace "$NAMESPACE" --from-file="$OUT/keys" \
   --dry-run=client --output yaml > "$OUT/secret.yaml"
 cat > "$OUT/values.yaml" <<VALUES
@@ -39,7 +47,9 @@ trainer:
   replicas: $CLIENTS
 validator:
   replicas: $VALIDATORS
+prover:
+  perMember: $PER_MEMBER
 VALUES
-echo "dev-keys: $CLIENTS clients, $VALIDATORS validators (DEVELOPMENT keys) in $OUT"
+echo "dev-keys: $CLIENTS clients, $VALIDATORS validators, member provers: $PER_MEMBER (DEVELOPMENT keys) in $OUT"
 echo "  kubectl create namespace $NAMESPACE && kubectl apply -f $OUT/secret.yaml"
 echo "  helm install zkpot charts/zkpot -n $NAMESPACE -f k8s/values/dev.yaml -f $OUT/values.yaml"

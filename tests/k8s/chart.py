@@ -14,6 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "zkpot"
 VALUES = ROOT / "k8s" / "values"
+TEST_VALUES = Path(__file__).resolve().parent / "values"  # sets only the tests render (no cluster runs them)
 TOOLS = ROOT / ".cache" / "k8s-tools"
 HELM = TOOLS / "bin" / "helm"
 KUBECTL = TOOLS / "bin" / "kubectl"
@@ -29,6 +30,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "kind": ("dev", "kind"),
     "minikube": ("dev", "minikube"),
     "loadtest": ("dev", "kind", "loadtest"),
+    "member-provers": ("dev", "member-provers"),
 }
 
 
@@ -45,8 +47,14 @@ def promtool() -> str:
     return path
 
 
+def value_files(name: str) -> list[Path]:
+    """The files of one values set, each from k8s/values or else tests/k8s/values."""
+    return [VALUES / f"{f}.yaml" if (VALUES / f"{f}.yaml").is_file() else TEST_VALUES / f"{f}.yaml"
+            for f in VALUE_SETS[name]]
+
+
 def value_args(name: str) -> list[str]:
-    return [arg for f in VALUE_SETS[name] for arg in ("-f", str(VALUES / f"{f}.yaml"))]
+    return [arg for f in value_files(name) for arg in ("-f", str(f))]
 
 
 def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

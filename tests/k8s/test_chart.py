@@ -293,8 +293,54 @@ def test_trainers_get_the_prover_box_key_from_public_json() -> None:
         assert ref == {"name": cm["metadata"]["name"], "key": "prover_box_key"}
 
 
+MEMBER_PROVERS = {**PUBLIC, "member_prover_box_keys": ["p0", "p1", "p2", "p3"]}
+
+
+def provers(docs: list[dict]) -> list[dict]:
+    return [d for d in docs if d["kind"] == "Deployment" and component(d) == "prover"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--set", "trainer.replicas=2", "--set", "trainer.firstIndex=2"]])
+def test_per_member_provers_run_one_deployment_per_trainer_member(extra: list[str]) -> None:
+    public = ["--set-json", f"keys.publicJson={json.dumps(json.dumps(MEMBER_PROVERS))}"]
+    docs = template_docs([*public, "--set", "prover.perMember=true", *extra])
+    [cm] = [d for d in docs if d["kind"] == "ConfigMap" and component(d) == "public"]
+    trainers = {sts["spec"]["template"]["metadata"]["labels"]["zkpot.io/index"]: sts for sts in docs
+                if sts["kind"] == "StatefulSet" and component(sts) == "trainer"}
+    deployments = provers(docs)
+    assert [d["metadata"]["name"] for d in deployments] == [f"zkpot-prover-{i}" for i in trainers]  # no pool
+    for dep in deployments:
+        m = dep["spec"]["template"]["metadata"]["labels"]["zkpot.io/index"]
+        assert dep["spec"]["selector"]["matchLabels"]["zkpot.io/index"] == m and dep["spec"]["replicas"] == 1
+        [keys] = [v for v in pod_spec(dep)["volumes"] if v["name"] == "keys"]
+        mounted = {f"/etc/zkpot/keys/{item['path']}": item["key"] for item in keys["secret"]["items"]}
+        env = service_env(dep)[1]
+        assert env["ZKPOT_PROVER_MEMBER"]["value"] == m
+        assert {mounted[env[v]["value"]] for v in (
+            "ZKPOT_PROVER_KEY_FILE", "ZKPOT_PROVER_SIGNING_KEY_FILE", "ZKPOT_NATS_NKEY_FILE")} == {
+            f"prover-{m}.key", f"prover-{m}-signer.key", f"nats-prover-{m}.nk"} == set(mounted.values())
+        ref = service_env(trainers[m])[1]["ZKPOT_PROVER_BOX_KEY"]["valueFrom"]["configMapKeyRef"]
+        assert ref == {"name": cm["metadata"]["name"], "key": f"member_prover_box_key_{m}"}
+        assert cm["data"][ref["key"]] == MEMBER_PROVERS["member_prover_box_keys"][int(m)]  # its own prover's
+    [job] = [d for d in workloads(docs) if component(d) == "nats-provision"]
+    assert "--member-provers" in pod_spec(job)["containers"][0]["args"]
+
+
+def test_the_shared_prover_pool_is_the_default() -> None:
+    docs = template_docs(["--set-json", f"keys.publicJson={json.dumps(json.dumps(MEMBER_PROVERS))}"])
+    [pool] = provers(docs)
+    assert pool["metadata"]["name"] == "zkpot-prover" and pool["spec"]["replicas"] == 2
+    assert "zkpot.io/index" not in pool["spec"]["template"]["metadata"]["labels"]
+    assert "ZKPOT_PROVER_MEMBER" not in service_env(pool)[1]
+    for sts in [d for d in docs if d["kind"] == "StatefulSet" and component(d) == "trainer"]:
+        assert service_env(sts)[1]["ZKPOT_PROVER_BOX_KEY"]["valueFrom"]["configMapKeyRef"]["key"] == "prover_box_key"
+    [job] = [d for d in workloads(docs) if component(d) == "nats-provision"]
+    assert "--member-provers" not in pod_spec(job)["containers"][0]["args"]
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--set", "trainer.replicas=5"], "exceeds the 4 clients"),
+    (["--set", "prover.perMember=true"], "has 0 member_prover_box_keys, the trainers need 4"),
     (["--set", "validator.firstIndex=1"], "exceeds the 4 validators"),
     (["--set-json", 'keys.publicJson="{not json"'], "keys.publicJson is not JSON"),
 ])

@@ -57,9 +57,11 @@ def test_skaffold_builds_the_image_the_chart_deploys() -> None:
 
 
 @pytest.mark.integration
-def test_dev_keys_make_the_secret_the_chart_mounts(tmp_path) -> None:
+@pytest.mark.parametrize("mode", [[], ["--member-provers"]])
+def test_dev_keys_make_the_secret_the_chart_mounts(tmp_path, mode: list[str]) -> None:
     ensure_tools()
-    subprocess.run([str(ROOT / "k8s/dev-keys.sh"), "--out", str(tmp_path), "--clients", "2", "--validators", "4"],
+    subprocess.run([str(ROOT / "k8s/dev-keys.sh"), "--out", str(tmp_path), "--clients", "2", "--validators", "4",
+                    *mode],
                    check=True, capture_output=True,
                    env={**os.environ, "ZKPOT": str(Path(sys.executable).with_name("zkpot")), "KUBECTL": str(KUBECTL)})
     secret = yaml.safe_load((tmp_path / "secret.yaml").read_text())
@@ -73,3 +75,11 @@ def test_dev_keys_make_the_secret_the_chart_mounts(tmp_path) -> None:
     assert {"client-0.key", "client-1.key", "validator-3.key", "producer.key", "aggregator.key"} <= mounted
     assert [d["metadata"]["name"] for d in docs if d["kind"] == "StatefulSet" and component(d) == "trainer"] == [
         "zkpot-trainer-0", "zkpot-trainer-1"]
+    provers = [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment" and component(d) == "prover"]
+    assert provers == (["zkpot-prover-0", "zkpot-prover-1"] if mode else ["zkpot-prover"])
+    auth = files["nats-authorization.conf"]
+    if mode:  # the member provers' keys, and a NATS block that lets them pull their own durables
+        assert {"prover-1.key", "prover-1-signer.key", "nats-prover-1.nk"} <= mounted
+        assert "ZKPOT_JOBS.prover-1" in auth and "ZKPOT_JOBS.provers" not in auth
+    else:
+        assert "ZKPOT_JOBS.provers" in auth and "ZKPOT_JOBS.prover-1" not in auth

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .chart import CHART, VALUE_SETS, VALUES, component, pod_spec, rendered, template_docs, workloads
+from .chart import CHART, VALUE_SETS, component, pod_spec, rendered, template_docs, value_files, workloads
 
 pytestmark = pytest.mark.integration
 KEYS_SECRET = "zkpot-keys"  # keys.existingSecret in the default and example values
@@ -24,8 +24,8 @@ def merged_values(name: str) -> dict[str, Any]:
         return out
 
     values = yaml.safe_load((CHART / "values.yaml").read_text())
-    for f in VALUE_SETS[name]:
-        values = merge(values, yaml.safe_load((VALUES / f"{f}.yaml").read_text()))
+    for f in value_files(name):
+        values = merge(values, yaml.safe_load(f.read_text()))
     return values
 
 
@@ -55,7 +55,8 @@ def expected_items(doc: dict[str, Any], values: dict[str, Any]) -> set[str]:
     own: dict[str, tuple[set[str], set[str]]] = {  # component -> (private keys, NATS seeds with nats.auth)
         "trainer": ({f"client-{index}.key"}, {f"nats-trainer-{index}.nk"}),
         "validator": ({f"validator-{index}.key"}, {f"nats-validator-{index}.nk"}),
-        "prover": ({"prover.key", "prover-signer.key"}, {"nats-prover.nk"}),
+        "prover": ({f"prover-{index}.key", f"prover-{index}-signer.key"}, {f"nats-prover-{index}.nk"})
+        if values["prover"]["perMember"] else ({"prover.key", "prover-signer.key"}, {"nats-prover.nk"}),
         "block-producer": ({"producer.key", "aggregator.key"}, {"nats-producer.nk"}),
         "nats-provision": (set() if values["keys"]["publicJson"] else {"public.json"}, {"nats-operator.nk"}),
         "circuit-setup": (set() if values["keys"]["publicJson"] else {"public.json"}, set()),
@@ -95,6 +96,8 @@ def test_one_statefulset_per_member_and_validator(name: str) -> None:
 @pytest.mark.parametrize("extra", [
     ["--set", "trainer.replicas=1", "--set", "trainer.firstIndex=3"],
     ["--set", "nats.auth.enabled=false"],
+    ["--set", "prover.perMember=true", "--set", "trainer.replicas=2", "--set", "trainer.firstIndex=1"],
+    ["--set", "prover.perMember=true", "--set", "nats.auth.enabled=false"],
     ["--set", "loadtest.enabled=true", "--set", "loadtest.clients=2", "--set", "validator.firstIndex=2"],
 ])
 def test_overrides_keep_each_pod_to_its_own_files(extra: list[str]) -> None:
@@ -110,21 +113,28 @@ def test_overrides_keep_each_pod_to_its_own_files(extra: list[str]) -> None:
         assert secret_items(doc) == expected_items(doc, values), doc["metadata"]["name"]
 
 
-def test_labels_select_each_member_alone_and_the_role_together() -> None:
-    """Each StatefulSet's selector picks its own pod only; the headless Service, the PodDisruptionBudget and the
-    NetworkPolicies still pick every pod of the role (by component), and the PodMonitor every service pod."""
-    docs = rendered("dev")[1]
-    for role in ("trainer", "validator"):
-        sets = [d for d in docs if d["kind"] == "StatefulSet" and component(d) == role]
+@pytest.mark.parametrize(("name", "roles"), [("dev", ("trainer", "validator")), ("member-provers", ("prover",))])
+def test_labels_select_each_member_alone_and_the_role_together(name: str, roles: tuple[str, ...]) -> None:
+    """Each StatefulSet's (and member prover Deployment's) selector picks its own pod only; the headless Service,
+    the PodDisruptionBudget and the NetworkPolicies still pick every pod of the role (by component), and the
+    PodMonitor every service pod."""
+    docs = rendered(name)[1]
+    for role in roles:
+        kind = "Deployment" if role == "prover" else "StatefulSet"
+        sets = [d for d in docs if d["kind"] == kind and component(d) == role]
         pods = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in sets}
         for sts in sets:
             sel = sts["spec"]["selector"]["matchLabels"]
             assert [p for p, labels in pods.items() if sel.items() <= labels.items()] == [sts["metadata"]["name"]]
-        [svc] = [d for d in docs if d["kind"] == "Service" and component(d) == role]
-        assert svc["spec"]["clusterIP"] == "None" and {s["spec"]["serviceName"] for s in sets} == {
-            svc["metadata"]["name"]}
+        assert sets
         [pdb] = [d for d in docs if d["kind"] == "PodDisruptionBudget" and component(d) == role]
-        for selector in (svc["spec"]["selector"], pdb["spec"]["selector"]["matchLabels"]):
+        selectors = [pdb["spec"]["selector"]["matchLabels"]]
+        if kind == "StatefulSet":
+            [svc] = [d for d in docs if d["kind"] == "Service" and component(d) == role]
+            assert svc["spec"]["clusterIP"] == "None" and {s["spec"]["serviceName"] for s in sets} == {
+                svc["metadata"]["name"]}
+            selectors.append(svc["spec"]["selector"])
+        for selector in selectors:
             assert all(selector.items() <= labels.items() for labels in pods.values())
         [monitor] = [d for d in docs if d["kind"] == "PodMonitor" and component(d) == "services"]
         assert all(monitor["spec"]["selector"]["matchLabels"].items() <= labels.items() for labels in pods.values())

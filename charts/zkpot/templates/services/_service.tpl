@@ -224,3 +224,23 @@ spec:
       {{- include "zkpot.selectorLabels" (dict "ctx" .ctx "component" .component) | nindent 6 }}
 {{- end }}
 {{- end }}
+
+{{/*
+A prover Deployment: the shared pool, or with .meta.index one member's own prover. Arguments (dict): meta
+({ctx, component, index?}: name and labels), replicas, pod (the zkpot.servicePod arguments).
+*/}}
+{{- define "zkpot.proverDeployment" -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  {{- include "zkpot.metadata" .meta | nindent 2 }}
+  annotations:
+    {{- include "zkpot.checkovServiceSkips" .meta.ctx | nindent 4 }}
+spec:
+  replicas: {{ .replicas }}
+  selector:
+    matchLabels:
+      {{- include "zkpot.selectorLabels" .meta | nindent 6 }}
+  template:
+    {{- include "zkpot.servicePod" .pod | nindent 4 }}
+{{- end }}
