@@ -16,7 +16,7 @@ COPY requirements.lock pyproject.toml README.md ./
 # torch first, from the CPU index, so the lock's torch==2.13.0 is met by 2.13.0+cpu and no CUDA wheels come in.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 # The runtime tree: the lock less the developer tools (tests, linters, chart validation).
-RUN grep -viE '^(pytest|pytest-asyncio|ruff|mypy|kubernetes-validate)==' requirements.lock > runtime.lock \
+RUN grep -viE '^(pytest|pytest-asyncio|ruff|mypy|kubernetes-validate|hypothesis)==' requirements.lock > runtime.lock \
  && pip install -r runtime.lock
 COPY services ./services
 RUN pip install --no-deps . && zkpot --version

@@ -41,3 +41,15 @@ def test_dockerignore_admits_what_the_build_copies() -> None:
     copied = {src.rstrip("/") for ln in stages()[0] if ln.startswith("COPY ") and "--from" not in ln
               for src in ln.split()[1:-1]}
     assert copied == admitted
+
+
+def test_the_image_installs_no_dev_dependency() -> None:
+    """Every dev extra of pyproject.toml is filtered out of the lock the image installs (a new test tool would
+    otherwise ship in the image)."""
+    import tomllib
+
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    [line] = [ln for ln in stages()[0] if "runtime.lock" in ln and "grep" in ln]
+    pattern = re.search(r"'\^\(([^)]*)\)==", line)
+    assert pattern is not None, line
+    assert {d.split("==")[0].lower() for d in dev} <= set(pattern.group(1).lower().split("|"))
