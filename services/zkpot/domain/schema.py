@@ -16,12 +16,13 @@ import copy
 import dataclasses
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, Self
 
 from zkpot.domain.encoding import canonical, is_hex, sha256_hex
-from zkpot.domain.errors import EncodingError, InvalidKey, MalformedMessage
+from zkpot.domain.errors import EncodingError, InvalidKey, MalformedMessage, Unauthorized
 from zkpot.domain.keys import SigningKey, verify_signature
+from zkpot.domain.reasons import Reason
 
 MAX_CHARS = 256
 MAX_ITEMS = 64
@@ -127,6 +128,14 @@ class SignedMessage(Message):
 
     def signature_valid(self) -> bool:
         return verify_signature(self.signer, self.signing_payload(), self.signature)
+
+    def authorize(self, allowed: Collection[str], unknown: Reason, what: str) -> None:
+        """Refuse (``Unauthorized``) unless the signer is one of ``allowed`` (else ``unknown``) and the signature
+        verifies (else ``bad_signature``); ``what`` names the message in the detail."""
+        if self.signer not in allowed:
+            raise Unauthorized(unknown, f"{what} is not signed by a party allowed to send it")
+        if not self.signature_valid():
+            raise Unauthorized(Reason.BAD_SIGNATURE, f"{what}: the signature does not verify")
 
 
 def _encode(value: object) -> object:

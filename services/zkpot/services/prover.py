@@ -112,10 +112,7 @@ class Prover:
     def _authorize(self, job: ProveJob, subject: str) -> None:
         """Prove only for a genesis member, on its own signed request, arriving on its own member's subject (and,
         for a member's own prover, only for that member)."""
-        if job.client not in self.genesis.clients:
-            raise Unauthorized(Reason.UNKNOWN_CLIENT, f"job {job.job_id} is not from a genesis member")
-        if not job.signature_valid():
-            raise Unauthorized(Reason.BAD_SIGNATURE, f"job {job.job_id} is not signed by its member")
+        job.authorize(self.genesis.clients, Reason.UNKNOWN_CLIENT, f"job {job.job_id}")
         member = str(self.genesis.clients.index(job.client))
         if job.member != member or subject != prove_subject(member):
             raise Unauthorized(Reason.WRONG_SUBJECT, f"job {job.job_id} of member {member} came as {job.member} "

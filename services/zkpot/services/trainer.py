@@ -66,10 +66,7 @@ class Trainer:
 
     async def on_round_open(self, msg: Delivery) -> None:
         event = RoundOpen.from_dict(msg.payload)
-        if event.producer != self.genesis.producer:
-            raise Unauthorized(Reason.UNKNOWN_SIGNER, f"round {event.round} not opened by the genesis producer")
-        if not event.signature_valid():
-            raise Unauthorized(Reason.BAD_SIGNATURE, f"round {event.round}: the producer's signature does not verify")
+        event.authorize((self.genesis.producer,), Reason.UNKNOWN_SIGNER, f"round {event.round}'s opening")
         self.metrics["zkpot_current_round"].set(event.round)
         known = await self.repo.get_round(self.key.public_hex, event.round)
         if known is not None and known.job:
@@ -111,8 +108,7 @@ class Trainer:
 
     async def on_proof(self, msg: Delivery) -> None:
         done = ProofDone.from_dict(msg.payload)
-        if done.prover not in self.genesis.provers or not done.signature_valid():
-            raise Unauthorized(Reason.UNKNOWN_SIGNER, f"proof result {done.job_id} not signed by a genesis prover")
+        done.authorize(self.genesis.provers, Reason.UNKNOWN_SIGNER, f"proof result {done.job_id}")
         if done.client != self.key.public_hex:
             raise Unauthorized(Reason.WRONG_SUBJECT, f"proof result {done.job_id} is another member's")
         row = await self.repo.get_round(self.key.public_hex, done.round)

@@ -112,3 +112,15 @@ async def test_a_proof_result_not_signed_by_a_genesis_prover_is_refused() -> Non
             await trainer.on_proof(_delivery(proof_done_subject("0"), done.to_dict()))
         assert refused.value.reason is Reason.UNKNOWN_SIGNER
         assert task.bus.published(TX_SUBMITTED) == []
+
+
+async def test_a_tampered_proof_result_of_a_genesis_prover_is_refused_as_a_bad_signature() -> None:
+    async with Task(clients=1) as task:
+        trainer, prover = task.trainer(0), task.keys.prover_signer
+        done = ProofDone(job_id="ab" * 32, client=trainer.key.public_hex, round=1, proof_cid="bafy",
+                         commitment="cd" * 32, correct=1, samples=task.genesis.samples, finished_ms=1, prove_ms=1,
+                         prover=prover.public_hex).sign(prover)
+        tampered = dataclasses.replace(done, correct=16)
+        with pytest.raises(Unauthorized) as refused:
+            await trainer.on_proof(_delivery(proof_done_subject("0"), tampered.to_dict()))
+        assert refused.value.reason is Reason.BAD_SIGNATURE
