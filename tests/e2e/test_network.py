@@ -246,7 +246,7 @@ async def test_the_network_refuses_outsiders_and_members_out_of_their_role(world
     """Nothing but the NATS URL gets no connection; the member the test plays cannot publish another role's
     events (a round opening, a finality claim, an attestation) nor another member's proof jobs."""
     with pytest.raises(BusUnavailable, match="(?i)authorization violation"):
-        await JetStreamBus.connect(world.net.nats_url, name="outsider", timeout_s=2)
+        await JetStreamBus.connect(world.net.nats_url, name="outsider", timeout_s=10)
     for subject in ("zkpot.round.open", "zkpot.block.finalized", "zkpot.tx.attested", "zkpot.jobs.prove.0"):
         with pytest.raises(NotPermitted):
             await world.h.member.publish(subject, {"forged": True}, f"forged-{subject}")

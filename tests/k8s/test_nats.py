@@ -180,7 +180,7 @@ def test_the_operator_provisions_with_its_own_seed_only() -> None:
 
 async def _connects(url: str, seed: Path | None) -> str:
     try:
-        bus = await JetStreamBus.connect(url, name="chart-test", nkey_file=seed, timeout_s=2)
+        bus = await JetStreamBus.connect(url, name="chart-test", nkey_file=seed, timeout_s=10)
     except BusUnavailable as exc:
         assert "authorization violation" in str(exc).lower()
         return "refused"

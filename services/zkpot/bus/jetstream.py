@@ -88,7 +88,7 @@ class JetStreamBus(BaseBus):
                 timeout_s)
         except (TimeoutError, OSError, nats.errors.Error) as exc:
             await nc.close()
-            said = f" (the server said: {errors.last})" if errors.last else ""
+            said = f" (the server said: {errors.refusal or errors.last})" if errors.last else ""
             raise BusUnavailable(f"cannot connect to NATS at {url} within {timeout_s}s: {exc!r}{said}") from exc
         bus = cls(nc, layout, fetch_wait_s=fetch_wait_s, manage=nkey_file is None if manage is None else manage)
         bus._errors = errors
@@ -302,12 +302,15 @@ class _Errors:
     def __init__(self) -> None:
         self.count = 0
         self.last = ""
+        self.refusal = ""  # the server's own "authorization violation": a reset that follows it must not hide it
         self._violations: list[tuple[int, str]] = []
 
     async def record(self, exc: Exception) -> None:
         log.warning("nats: %s", exc)
         self.count += 1
         self.last = str(exc)
+        if "authorization violation" in self.last.lower():
+            self.refusal = self.last
         if "permissions violation" in self.last.lower():
             self._violations = [*self._violations[-9:], (self.count, self.last)]
 

@@ -80,14 +80,14 @@ async def connect(secured: tuple[NatsServer, Path], keys: Keyring) -> AsyncItera
 
 async def test_an_unauthenticated_client_is_refused(secured: tuple[NatsServer, Path]) -> None:
     with pytest.raises(BusUnavailable, match="(?i)authorization violation"):
-        await JetStreamBus.connect(secured[0].url, name="anonymous", timeout_s=2)
+        await JetStreamBus.connect(secured[0].url, name="anonymous", timeout_s=10)
 
 
 async def test_a_client_with_an_unknown_nkey_is_refused(secured: tuple[NatsServer, Path], tmp_path: Path) -> None:
     stranger = Keyring.generate(1, 1)
     (tmp_path / "seed.nk").write_text(stranger.nats_seed("trainer-0"))
     with pytest.raises(BusUnavailable, match="(?i)authorization violation"):
-        await JetStreamBus.connect(secured[0].url, name="stranger", nkey_file=tmp_path / "seed.nk", timeout_s=2)
+        await JetStreamBus.connect(secured[0].url, name="stranger", nkey_file=tmp_path / "seed.nk", timeout_s=10)
 
 
 async def test_the_operator_provisions_every_planned_consumer(connect: Connect, keys: Keyring) -> None:
