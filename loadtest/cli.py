@@ -29,7 +29,7 @@ from zkpot.zk.system import ProofSystem
 
 from loadtest import poolgen
 from loadtest.chart import write_chart
-from loadtest.collect import read_db, scrape_all
+from loadtest.collect import read_db, scrape_settled
 from loadtest.driver import DriveOptions, Driver
 from loadtest.pool import PoolEntry
 from loadtest.progress import status_sink
@@ -173,7 +173,7 @@ async def measure(target: Target, pool: list[PoolEntry],
         sink = status_sink(status.update, err.print, terminal=err.is_terminal)
         run = await Driver(target, pool, options, on_status=sink).run()
     await sampler.stop()
-    metrics = await scrape_all(target.metrics)
+    metrics = await scrape_settled(target.metrics, len(run.log.finals))
     db = await read_db(target.database_url, [s.tx_id for s in run.submissions], run.rounds) \
         if target.database_url else None
     config = {"clients": args.clients, "rounds": args.rounds, "validators": len(target.genesis.validators),

@@ -86,3 +86,24 @@ async def scrape_all(urls: dict[str, str]) -> dict[str, dict[str, float] | str]:
 
     results = await asyncio.gather(*(one(u) for u in urls.values()))
     return dict(zip(urls, results, strict=True))
+
+
+FINALIZED = "zkpot_blocks_finalized_total"
+
+
+async def scrape_settled(urls: dict[str, str], finals: int, *, wait_s: float = 15.0,
+                         every_s: float = 0.5) -> dict[str, dict[str, float] | str]:
+    """Every service's metrics once each that counts final blocks counts the ``finals`` the run saw.
+
+    A producer publishes ``block.finalized`` before it records the block final and counts it, so a scrape taken
+    the moment the driver sees the announcement can read one block short. Waits at most ``wait_s``, then returns
+    what it has (an unreachable service or one still short then shows in the report as it is).
+    """
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        metrics = await scrape_all(urls)
+        behind = [name for name, m in metrics.items() if isinstance(m, dict) and FINALIZED in m
+                  and m[FINALIZED] < finals]
+        if not behind or asyncio.get_running_loop().time() >= deadline:
+            return metrics
+        await asyncio.sleep(every_s)
