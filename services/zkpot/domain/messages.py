@@ -213,10 +213,13 @@ class Genesis(Message):
     provers: tuple[str, ...] = ()  # the provers' Ed25519 keys: they sign proof results and gateway uploads
     v: int = SCHEMA_VERSION
     max_n_train: int = lim.MAX_N_TRAIN
+    producers: tuple[str, ...] = ()  # each member's block producer key, index-aligned with ``clients``
+    grace_s: int = 5  # after the cutoff, before view 0 (docs/consensus.md)
+    view_timeout_s: int = 30  # how long a view's proposer has before the next by rank may propose
 
     HEX_FIELDS = frozenset(
         {"test_set_sha256", "validators", "producer", "aggregator_box_key", "clients", "initial_model_sha256",
-         "provers"}
+         "provers", "producers"}
     )
     BOUNDS = bounds(
         task_id=NAME, dataset=NAME, test_set_sha256=HASH, test_instances_digest=NAME, samples=COUNT,
@@ -224,14 +227,21 @@ class Genesis(Message):
         aggregator_box_key=HASH, clients=Bound(lengths=(64,), items=lim.MAX_CLIENTS),
         quorum=Bound(max=lim.MAX_VALIDATORS), round_deadline_s=Bound(max=lim.MAX_DEADLINE_S), accuracy_floor=COUNT,
         initial_model_cid=CID, initial_model_sha256=HASH, aggregation=NAME, max_n_train=lim.N_TRAIN,
+        producers=Bound(lengths=(64,), items=lim.MAX_CLIENTS), grace_s=Bound(max=lim.MAX_DEADLINE_S),
+        view_timeout_s=Bound(max=lim.MAX_DEADLINE_S),
     )
-    LATE_FIELDS = frozenset({"max_n_train"})
+    LATE_FIELDS = frozenset({"max_n_train", "producers", "grace_s", "view_timeout_s"})
 
     def check_bounds(self) -> None:
         pairs = len(self.clients) * len(self.validators)
         if pairs > lim.MAX_ATTESTATIONS:
             raise MalformedMessage(f"Genesis: {len(self.clients)} clients x {len(self.validators)} validators is "
                                    f"{pairs} attestations a round, at most {lim.MAX_ATTESTATIONS} fit a block message")
+        if self.view_timeout_s < 1:
+            raise MalformedMessage("Genesis: view_timeout_s must be at least 1")
+        if self.producers and len(self.producers) != len(self.clients):
+            raise MalformedMessage(f"Genesis: {len(self.producers)} producers for {len(self.clients)} members (one "
+                                   "each, index-aligned)")
 
     @property
     def genesis_hash(self) -> str:

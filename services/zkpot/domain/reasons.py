@@ -47,6 +47,10 @@ class Reason(enum.StrEnum):
     EQUIVOCATION = "equivocation"
     BAD_CERTIFICATE = "bad_certificate"
     CHAIN_GAP = "chain_gap"
+    OMITTED_TX = "omitted_tx"
+    WRONG_PROPOSER = "wrong_proposer"
+    AGGREGATE_MISMATCH = "aggregate_mismatch"
+    GLOBAL_MODEL_NOT_AGGREGATE = "global_model_not_aggregate"
     # events that make a service act (round.open, jobs.prove, proof.done)
     UNKNOWN_SIGNER = "unknown_signer"
     WRONG_SUBJECT = "wrong_subject"
@@ -89,4 +93,8 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.EQUIVOCATION: "the producer signed another block at this height (this validator accepts one per height)",
     Reason.BAD_CERTIFICATE: "the parent's finality certificate is not a quorum of valid accepting votes for the parent",
     Reason.CHAIN_GAP: "a certified block does not link to this validator's chain through blocks it holds",
+    Reason.OMITTED_TX: "the block leaves out a transaction that is aggregatable (attested by a quorum, masked in time)",
+    Reason.WRONG_PROPOSER: "the proposal is not from the producer of the proven-best member whose view it is",
+    Reason.AGGREGATE_MISMATCH: "the aggregate does not open the weighted sum of the included txs' commitments",
+    Reason.GLOBAL_MODEL_NOT_AGGREGATE: "the global model is not the aggregate decoded by the genesis rule",
 }

@@ -1,0 +1,104 @@
+"""Who proposes a round's block, and which transactions the block must hold (docs/consensus.md, section 3).
+
+The rules are pure: every honest party that sees the same attestations and masked inputs computes the same
+aggregatable set, the same ranking and the same proposer for each view, so it needs no message to agree on them.
+
+- A transaction is *aggregatable* when it holds a quorum of valid attestations and its member's masked vector was
+  stored before the round's cutoff (and secure aggregation kept it, a decision the caller passes in).
+- The *ranking* orders aggregatable transactions by proven ``correct`` (descending), ties by lowest tx id: rank 0
+  is the round's leader (``leader.select_leader``).
+- View ``k`` starts at ``cutoff + grace + k * view_timeout``; its proposer is the producer of the member at rank
+  ``k``, and past the ranked members the producers of all members in genesis order (so a round with no
+  aggregatable transaction still gets a block).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
+
+from zkpot.domain.messages import Attestation, Genesis, Transaction
+from zkpot.domain.reasons import Reason
+from zkpot.domain.validation.quorum import is_attested
+
+
+@dataclasses.dataclass(frozen=True)
+class RoundClock:
+    """When a round's views start, in Unix milliseconds: ``cutoff`` is the round's deadline."""
+
+    cutoff_ms: int
+    grace_ms: int
+    view_timeout_ms: int
+
+    def __post_init__(self) -> None:
+        if self.grace_ms < 0 or self.view_timeout_ms < 1:
+            raise ValueError(f"grace {self.grace_ms} ms must be >= 0 and the view timeout {self.view_timeout_ms} "
+                             "ms >= 1")
+
+    def view_start_ms(self, view: int) -> int:
+        if view < 0:
+            raise ValueError(f"views count from 0, not {view}")
+        return self.cutoff_ms + self.grace_ms + view * self.view_timeout_ms
+
+    def view_at(self, now_ms: int) -> int | None:
+        """The view a party is in at ``now_ms``; None before view 0 starts (collection is still on)."""
+        first = self.view_start_ms(0)
+        if now_ms < first:
+            return None
+        return (now_ms - first) // self.view_timeout_ms
+
+
+def aggregatable(
+    genesis: Genesis,
+    txs: Sequence[Transaction],
+    attestations: Mapping[str, Sequence[Attestation]],
+    masked: Collection[str],
+) -> list[Transaction]:
+    """The round's transactions that go into its block: attested by a quorum, from a member whose masked vector
+    (``masked``: the clients whose masked input was stored before the cutoff and kept by secure aggregation)
+    counts. One per member: a member with two attested txs (only a faulty quorum could attest both) keeps the
+    lowest tx id, so every party picks the same one."""
+    chosen: dict[str, Transaction] = {}
+    for tx in sorted(txs, key=lambda t: t.tx_id):
+        if tx.client in masked and tx.client not in chosen and is_attested(tx, attestations.get(tx.tx_id, ()),
+                                                                             genesis):
+            chosen[tx.client] = tx
+    return sorted(chosen.values(), key=lambda t: t.tx_id)
+
+
+def ranking(txs: Sequence[Transaction]) -> list[Transaction]:
+    """Highest proven accuracy first; a tie goes to the lowest tx id."""
+    return sorted(txs, key=lambda tx: (-tx.correct, tx.tx_id))
+
+
+def proposer_of_view(genesis: Genesis, ranked: Sequence[Transaction], view: int) -> str:
+    """The producer key that may propose in ``view``: the ranked member's, then every member's in genesis order."""
+    if view < 0:
+        raise ValueError(f"views count from 0, not {view}")
+    producers = member_producers(genesis)
+    if view < len(ranked):
+        return producers[ranked[view].client]
+    return genesis.producers[(view - len(ranked)) % len(genesis.producers)]
+
+
+def views_of(genesis: Genesis, ranked: Sequence[Transaction], producer: str, last_view: int) -> list[int]:
+    """The views up to ``last_view`` in which ``producer`` may propose (several when it leads and later rotates)."""
+    return [v for v in range(last_view + 1) if proposer_of_view(genesis, ranked, v) == producer]
+
+
+def member_producers(genesis: Genesis) -> dict[str, str]:
+    """Member (client key) -> its producer's key; genesis lists them index-aligned."""
+    if len(genesis.producers) != len(genesis.clients):
+        raise ValueError(f"genesis lists {len(genesis.producers)} producers for {len(genesis.clients)} members")
+    return dict(zip(genesis.clients, genesis.producers, strict=True))
+
+
+def check_tx_set(block_txs: Sequence[Transaction], expected: Sequence[Transaction]) -> Reason:
+    """A block holds exactly the aggregatable transactions a validator computed: none left out (a leader dropping
+    a member), none added (a tx without its quorum or its masked vector)."""
+    have, want = {tx.tx_id for tx in block_txs}, {tx.tx_id for tx in expected}
+    if want - have:
+        return Reason.OMITTED_TX
+    if have - want:
+        return Reason.TX_NOT_ATTESTED
+    return Reason.OK

@@ -1,0 +1,88 @@
+"""The proposer rule and the round's tx set (docs/consensus.md, section 3): ranking, views, fallback, omission."""
+
+from __future__ import annotations
+
+import pytest
+from zkpot.domain import Reason
+from zkpot.domain.consensus import (
+    RoundClock,
+    aggregatable,
+    check_tx_set,
+    proposer_of_view,
+    ranking,
+    views_of,
+)
+from zkpot.domain.errors import MalformedMessage
+from zkpot.domain.messages import Genesis
+
+from tests.unit.domain.builders import CLIENTS, GENESIS, VALIDATORS, attest, key, make_genesis, make_tx
+
+PRODUCERS = [key(40 + i) for i in range(len(CLIENTS))]
+G = make_genesis(producers=tuple(p.public_hex for p in PRODUCERS))
+PARENT = GENESIS.genesis_hash
+
+
+def txs_with(*corrects: int) -> list:
+    return [make_tx(CLIENTS[i], 1, PARENT, c) for i, c in enumerate(corrects)]
+
+
+def test_the_clock_has_no_view_during_collection_and_counts_views_after_the_grace() -> None:
+    clock = RoundClock(cutoff_ms=10_000, grace_ms=2_000, view_timeout_ms=5_000)
+    assert clock.view_at(11_999) is None
+    assert [clock.view_at(t) for t in (12_000, 16_999, 17_000, 27_000)] == [0, 0, 1, 3]
+    assert clock.view_start_ms(2) == 22_000
+    with pytest.raises(ValueError):
+        RoundClock(0, 0, 0)
+
+
+def test_the_ranking_is_by_proven_accuracy_then_lowest_tx_id() -> None:
+    txs = txs_with(70, 90, 90)
+    ranked = ranking(txs)
+    assert ranked[0].correct == ranked[1].correct == 90 and ranked[0].tx_id < ranked[1].tx_id
+    assert ranked[2].correct == 70
+
+
+def test_view_k_belongs_to_the_member_at_rank_k_then_every_producer_in_turn() -> None:
+    txs = txs_with(70, 95, 80)  # rank: member 1, member 2, member 0
+    ranked = ranking(txs)
+    expected = [PRODUCERS[1], PRODUCERS[2], PRODUCERS[0], PRODUCERS[0], PRODUCERS[1], PRODUCERS[2]]
+    assert [proposer_of_view(G, ranked, v) for v in range(6)] == [p.public_hex for p in expected]
+    assert views_of(G, ranked, PRODUCERS[0].public_hex, 5) == [2, 3]
+
+
+def test_a_round_without_transactions_still_has_a_proposer_for_every_view() -> None:
+    assert [proposer_of_view(G, [], v) for v in range(4)] == [p.public_hex for p in (*PRODUCERS, PRODUCERS[0])]
+
+
+def test_aggregatable_needs_a_quorum_and_a_masked_vector() -> None:
+    a, b, c = txs_with(70, 80, 90)
+    atts = {a.tx_id: attest(a, VALIDATORS[:3]), b.tx_id: attest(b, VALIDATORS[:2]), c.tx_id: attest(c, VALIDATORS)}
+    masked = {a.client, b.client}  # c proved but never sent its masked vector (dropped out)
+    assert aggregatable(G, [a, b, c], atts, masked) == [a]
+
+
+def test_one_member_counts_once_even_with_two_attested_txs() -> None:
+    first = make_tx(CLIENTS[0], 1, PARENT, 60)
+    second = make_tx(CLIENTS[0], 1, PARENT, 99)
+    atts = {t.tx_id: attest(t, VALIDATORS) for t in (first, second)}
+    [kept] = aggregatable(G, [second, first], atts, {CLIENTS[0].public_hex})
+    assert kept.tx_id == min(first.tx_id, second.tx_id)
+
+
+def test_a_block_must_hold_exactly_the_aggregatable_set() -> None:
+    a, b, c = txs_with(70, 80, 90)
+    assert check_tx_set([a, b], [b, a]) is Reason.OK
+    assert check_tx_set([a], [a, b]) is Reason.OMITTED_TX  # a leader dropping a member
+    assert check_tx_set([a, b, c], [a, b]) is Reason.TX_NOT_ATTESTED
+
+
+def test_genesis_needs_one_producer_per_member() -> None:
+    with pytest.raises(MalformedMessage, match="producers"):
+        Genesis.from_dict(G.to_dict() | {"producers": list(G.producers[:2])})
+    with pytest.raises(MalformedMessage, match="view_timeout_s"):
+        Genesis.from_dict(G.to_dict() | {"view_timeout_s": 0})
+
+
+def test_a_genesis_without_the_new_fields_keeps_its_hash() -> None:
+    assert "producers" not in GENESIS.to_dict() and "grace_s" not in GENESIS.to_dict()
+    assert Genesis.from_dict(GENESIS.to_dict()).genesis_hash == GENESIS.genesis_hash
