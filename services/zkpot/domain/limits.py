@@ -13,12 +13,12 @@ Transaction            1 395  5 hashes or keys (64 chars), a signature (128), a 
 Attestation              417  tx id, validator key, signature, reason (64), round, flag
 Vote                     424  the same with block hash and height
 RejectedTx               238  tx id, client key, reason
-BlockHeader            1 590  7 hashes, a CID, a commitment, an aggregation name (128), 11 ints
-Block                420 335  header + signature + 256 txs (357 376) + 256 rejected entries (61 184)
+BlockHeader            1 860  8 hashes, 2 CIDs, a commitment, an aggregation name (128), 12 ints
+Block                420 701  header + signature + proposer + view + 256 txs (357 376) + 256 rejected (61 184)
 attested sets        454 656  256 sets (tx id, 104 bytes empty) holding 1024 attestations in all (428 032)
 votes                 13 600  32 votes
 parent certificate    13 676  the parent's hash, height and 32 votes (in the proposal)
-Finalized            902 388  1 048 576 (1 MiB) - 902 388 = 146 188 bytes (14 %) to spare
+Finalized            902 754  1 048 576 (1 MiB) - 902 754 = 145 822 bytes (14 %) to spare
 ===================  =======  ==============================================================================
 
 The count bounds hold for a real network: a block has at most one tx per genesis client (``MAX_CLIENTS``), each
@@ -46,12 +46,15 @@ HASH = Bound(lengths=(64,))  # a sha256, an Ed25519 or X25519 public key, a tx i
 HASH_OR_EMPTY = Bound(lengths=(0, 64))  # a block without txs has no leader
 SIGNATURE = Bound(lengths=(0, 128))  # an Ed25519 signature in hex; empty until signed
 CID = Bound(chars=128)  # a CIDv1 in base32 is 59 characters for sha256, ~115 for a 512-bit hash
+CID_OR_EMPTY = CID  # a CID bound caps the length only: a block without an aggregate names none
 COMMITMENT = Bound(chars=512)  # up to 4 KZG points (128 hex each) or 8 Poseidon elements (64 each)
 REASON = Bound(chars=64)
 NAME = Bound(chars=128)
 ROUND = Bound(max=MAX_ROUND)
 COUNT = Bound(max=MAX_SAMPLES)
 N_TRAIN = Bound(max=MAX_N_TRAIN)
+VIEW = Bound(max=MAX_ROUND)  # a round's views: one per ranked member, then round-robin
+AGGREGATE_TOTAL = Bound(max=MAX_CLIENTS * MAX_N_TRAIN * MAX_SAMPLES)  # the sum of fedavg_acc weights n * k
 OBJECT = Bound()  # arch and circuit: the schema's defaults for opaque objects
 
 

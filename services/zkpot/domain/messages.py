@@ -114,15 +114,23 @@ class BlockHeader(Message):
     aggregation: str
     genesis_hash: str
     v: int = SCHEMA_VERSION
+    # with per-member producers (genesis ``producers``): the blob of the integer aggregate S (32-byte field
+    # elements) that the global model decodes from, its sha256 and the total weight it is divided by
+    aggregate_cid: str = ""
+    aggregate_sha256: str = ""
+    aggregate_total: int = 0
 
     HEX_FIELDS = frozenset(
-        {"prev_hash", "producer", "leader_client", "leader_tx", "tx_root", "model_sha256", "genesis_hash"}
+        {"prev_hash", "producer", "leader_client", "leader_tx", "tx_root", "model_sha256", "genesis_hash",
+         "aggregate_sha256"}
     )
+    LATE_FIELDS = frozenset({"aggregate_cid", "aggregate_sha256", "aggregate_total"})
     BOUNDS = bounds(
-        height=ROUND, round=ROUND, prev_hash=HASH, producer=HASH, leader_client=lim.HASH_OR_EMPTY,
+        height=ROUND, round=ROUND, prev_hash=HASH, producer=lim.HASH_OR_EMPTY, leader_client=lim.HASH_OR_EMPTY,
         leader_tx=lim.HASH_OR_EMPTY, leader_correct=COUNT, samples=COUNT, tx_root=HASH,
         accepted=Bound(max=lim.MAX_TXS), rejected=Bound(max=lim.MAX_REJECTED), model_cid=CID, model_sha256=HASH,
         model_commitment=COMMITMENT, global_correct=COUNT, global_samples=COUNT, aggregation=NAME, genesis_hash=HASH,
+        aggregate_cid=lim.CID_OR_EMPTY, aggregate_sha256=lim.HASH_OR_EMPTY, aggregate_total=lim.AGGREGATE_TOTAL,
     )
 
     @functools.cached_property
@@ -145,17 +153,24 @@ class RejectedTx(Message):
 
 @dataclasses.dataclass(frozen=True)
 class Block(Message):
-    """A header, the producer's signature over its hash, and the body (txs sorted by tx id)."""
+    """A header, the producer's signature over its hash, and the body (txs sorted by tx id).
+
+    With per-member producers the header names no producer (``producer`` is empty): ``proposer`` signs, in
+    ``view``, outside the hash, so every proposer of a round's views builds the same block and a vote for it
+    holds in every view (docs/consensus.md)."""
 
     header: BlockHeader
     signature: str
     txs: tuple[Transaction, ...]
     rejected: tuple[RejectedTx, ...]
     v: int = SCHEMA_VERSION
+    proposer: str = ""
+    view: int = 0
 
-    HEX_FIELDS = frozenset({"signature"})
+    HEX_FIELDS = frozenset({"signature", "proposer"})
+    LATE_FIELDS = frozenset({"proposer", "view"})
     BOUNDS = bounds(signature=Bound(lengths=(128,)), txs=Bound(items=lim.MAX_TXS),
-                    rejected=Bound(items=lim.MAX_REJECTED))
+                    rejected=Bound(items=lim.MAX_REJECTED), proposer=lim.HASH_OR_EMPTY, view=lim.VIEW)
 
     @property
     def hash(self) -> str:
@@ -168,18 +183,28 @@ class Block(Message):
         txs: tuple[Transaction, ...] | list[Transaction],
         rejected: tuple[RejectedTx, ...] | list[RejectedTx],
         key: SigningKey,
+        *,
+        view: int | None = None,
     ) -> Self:
-        """Sign ``header`` with ``key``; txs and rejected entries are put in tx-id order."""
+        """Sign ``header`` with ``key``; txs and rejected entries are put in tx-id order. ``view`` (per-member
+        producers) makes ``key`` the view's proposer instead of the header's producer."""
         signature = key.sign(bytes.fromhex(header.block_hash))
         return cls(
             header=header,
             signature=signature,
             txs=tuple(sorted(txs, key=lambda tx: tx.tx_id)),
             rejected=tuple(sorted(rejected, key=lambda r: r.tx_id)),
+            proposer="" if view is None else key.public_hex,
+            view=view or 0,
         )
 
+    @property
+    def signer(self) -> str:
+        """Who signed the block: the view's proposer, or the header's producer (single-producer genesis)."""
+        return self.proposer or self.header.producer
+
     def signature_valid(self) -> bool:
-        return verify_signature(self.header.producer, bytes.fromhex(self.hash), self.signature)
+        return bool(self.signer) and verify_signature(self.signer, bytes.fromhex(self.hash), self.signature)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,8 +226,8 @@ class Genesis(Message):
     arch: dict[str, Any]
     circuit: dict[str, Any]
     validators: tuple[str, ...]
-    producer: str
-    aggregator_box_key: str
+    producer: str  # the single block producer; empty with per-member ``producers``
+    aggregator_box_key: str  # the producer's sealed-box key; empty with per-member ``producers`` (nobody opens)
     clients: tuple[str, ...]
     quorum: int
     round_deadline_s: int
@@ -223,8 +248,9 @@ class Genesis(Message):
     )
     BOUNDS = bounds(
         task_id=NAME, dataset=NAME, test_set_sha256=HASH, test_instances_digest=NAME, samples=COUNT,
-        arch=lim.OBJECT, circuit=lim.OBJECT, validators=Bound(lengths=(64,), items=lim.MAX_VALIDATORS), producer=HASH,
-        aggregator_box_key=HASH, clients=Bound(lengths=(64,), items=lim.MAX_CLIENTS),
+        arch=lim.OBJECT, circuit=lim.OBJECT, validators=Bound(lengths=(64,), items=lim.MAX_VALIDATORS),
+        producer=lim.HASH_OR_EMPTY, aggregator_box_key=lim.HASH_OR_EMPTY,
+        clients=Bound(lengths=(64,), items=lim.MAX_CLIENTS),
         quorum=Bound(max=lim.MAX_VALIDATORS), round_deadline_s=Bound(max=lim.MAX_DEADLINE_S), accuracy_floor=COUNT,
         initial_model_cid=CID, initial_model_sha256=HASH, aggregation=NAME, max_n_train=lim.N_TRAIN,
         producers=Bound(lengths=(64,), items=lim.MAX_CLIENTS), grace_s=Bound(max=lim.MAX_DEADLINE_S),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-from zkpot.domain import Reason
+from zkpot.domain import Block, Reason
 from zkpot.domain.consensus import (
     RoundClock,
     aggregatable,
@@ -14,8 +16,20 @@ from zkpot.domain.consensus import (
 )
 from zkpot.domain.errors import MalformedMessage
 from zkpot.domain.messages import Genesis
+from zkpot.domain.validation.block import _check_producer
 
-from tests.unit.domain.builders import CLIENTS, GENESIS, VALIDATORS, attest, key, make_genesis, make_tx
+from tests.unit.domain.builders import (
+    CLIENTS,
+    GENESIS,
+    OUTSIDER,
+    VALIDATORS,
+    attest,
+    build_chain,
+    key,
+    make_genesis,
+    make_header,
+    make_tx,
+)
 
 PRODUCERS = [key(40 + i) for i in range(len(CLIENTS))]
 G = make_genesis(producers=tuple(p.public_hex for p in PRODUCERS))
@@ -86,3 +100,36 @@ def test_genesis_needs_one_producer_per_member() -> None:
 def test_a_genesis_without_the_new_fields_keeps_its_hash() -> None:
     assert "producers" not in GENESIS.to_dict() and "grace_s" not in GENESIS.to_dict()
     assert Genesis.from_dict(GENESIS.to_dict()).genesis_hash == GENESIS.genesis_hash
+
+
+def trustless_block(proposer_index: int, view: int) -> Block:
+    txs = txs_with(70, 80)
+    g = make_genesis(producers=G.producers, producer="", aggregator_box_key="")
+    header = make_header(1, 1, g.genesis_hash, txs, producer="", genesis_hash=g.genesis_hash)
+    return Block.create(header, txs, [], PRODUCERS[proposer_index], view=view)
+
+
+def test_the_proposer_and_view_sign_outside_the_hash_so_every_view_builds_the_same_block() -> None:
+    first, fallback = trustless_block(0, 0), trustless_block(2, 1)
+    assert first.hash == fallback.hash and first.proposer != fallback.proposer
+    assert first.signature_valid() and fallback.signature_valid()
+    assert Block.from_dict(fallback.to_dict()) == fallback
+    forged = dataclasses.replace(fallback, proposer=PRODUCERS[1].public_hex)
+    assert not forged.signature_valid()
+
+
+def test_a_single_producer_block_keeps_its_bytes() -> None:
+    block = build_chain(1).blocks[0]
+    assert "proposer" not in block.to_dict() and "aggregate_cid" not in block.header.to_dict()
+    assert block.signer == block.header.producer and block.signature_valid()
+
+
+def test_with_member_producers_a_block_names_no_header_producer_and_a_genesis_proposer() -> None:
+    g = make_genesis(producers=G.producers, producer="", aggregator_box_key="")
+    good = trustless_block(1, 0)
+    assert _check_producer(good, g) is Reason.OK
+    outsider = Block.create(good.header, good.txs, [], OUTSIDER, view=0)
+    assert _check_producer(outsider, g) is Reason.BAD_PRODUCER
+    old_style = build_chain(1).blocks[0]
+    assert _check_producer(old_style, g) is Reason.BAD_PRODUCER
+    assert _check_producer(good, GENESIS) is Reason.BAD_PRODUCER  # a proposer field in a single-producer chain

@@ -22,8 +22,9 @@ def largest_finalized() -> Finalized:
     tx = Transaction(ROUND, H, H, COMMITMENT, COUNT, COUNT, CID, H, CID, H, lim.MAX_N_TRAIN, BIG, SIG, V)
     att = Attestation(H, ROUND, H, False, REASON, SIG, V)
     header = BlockHeader(ROUND, ROUND, H, BIG, H, H, H, COUNT, COUNT, H, lim.MAX_TXS, lim.MAX_REJECTED, CID, H,
-                         COMMITMENT, COUNT, COUNT, "n" * 128, H, V)
-    block = Block(header, SIG, (tx,) * lim.MAX_TXS, (RejectedTx(H, H, REASON, V),) * lim.MAX_REJECTED, V)
+                         COMMITMENT, COUNT, COUNT, "n" * 128, H, V, CID, H, lim.AGGREGATE_TOTAL.max)
+    block = Block(header, SIG, (tx,) * lim.MAX_TXS, (RejectedTx(H, H, REASON, V),) * lim.MAX_REJECTED, V, H,
+                  lim.MAX_ROUND)
     per_tx = lim.MAX_ATTESTATIONS // lim.MAX_TXS
     attested = tuple(AttestationSet(H, (att,) * per_tx, V) for _ in range(lim.MAX_TXS))
     votes = (Vote(H, ROUND, H, False, REASON, SIG, V),) * lim.MAX_VALIDATORS
@@ -40,7 +41,7 @@ def test_the_largest_finalized_block_fits_one_nats_payload_with_room() -> None:
     # the table in zkpot.domain.limits: update it when a bound changes
     assert [size(block.txs[0]), size(final.proposal.attested[0].attestations[0]), size(final.votes[0]),
             size(block.rejected[0]), size(block.header), size(block), size(final)] == [
-        1395, 417, 424, 238, 1590, 420_335, 902_388]
+        1395, 417, 424, 238, 1860, 420_701, 902_754]
     assert lim.MAX_MESSAGE_BYTES == MAX_PAYLOAD_BYTES
     assert size(final) < 0.9 * MAX_PAYLOAD_BYTES
 

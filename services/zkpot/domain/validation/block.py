@@ -70,7 +70,13 @@ def _check_link(header: BlockHeader, genesis: Genesis, prev: BlockHeader | None)
 
 
 def _check_producer(block: Block, genesis: Genesis) -> Reason:
-    if block.header.producer != genesis.producer:
+    """The single genesis producer signed it; with per-member producers, one of them did, outside the header
+    (which of them may propose in the block's view is ``consensus.proposer_of_view``'s rule, checked by the
+    validator that knows the round's ranking)."""
+    if genesis.producers:
+        if block.header.producer or block.proposer not in genesis.producers:
+            return Reason.BAD_PRODUCER
+    elif block.header.producer != genesis.producer or block.proposer:
         return Reason.BAD_PRODUCER
     if not block.signature_valid():
         return Reason.BAD_PRODUCER_SIGNATURE
