@@ -22,11 +22,17 @@ from zkpot.bus.subjects import (
     PROOF_DONE,
     PROVE_JOBS,
     ROUND_OPEN,
+    SECAGG,
+    SECAGG_KEYS,
+    SECAGG_MASKED,
+    SECAGG_REVEAL,
+    SECAGG_SHARES,
     TX_ATTESTED,
     TX_SUBMITTED,
     Layout,
     proof_done_subject,
     prove_subject,
+    secagg_subject,
 )
 from zkpot.bus.wildcards import check_durable, check_token
 
@@ -72,13 +78,15 @@ LOADTEST = Observer("loadtest", (ROUND_OPEN, TX_ATTESTED, BLOCK_PROPOSED, BLOCK_
 @dataclasses.dataclass(frozen=True)
 class Parties:
     """The parties of one deployment: members 0..members-1 (client indices), validators 0..validators-1, the
-    producer, the provers (one shared pool, or ``member_provers``: each member's own ``prover-<m>`` reading only
-    its member's jobs), the operator, and read-only observers."""
+    producer (or ``member_producers``: each member's own ``producer-<m>``, and the members run secure
+    aggregation), the provers (one shared pool, or ``member_provers``: each member's own ``prover-<m>`` reading
+    only its member's jobs), the operator, and read-only observers."""
 
     members: int
     validators: int
     member_provers: bool = False
     observers: tuple[Observer, ...] = (WATCH, LOADTEST)
+    member_producers: bool = False
 
     def __post_init__(self) -> None:
         if self.members < 0 or self.validators < 0:
@@ -103,15 +111,26 @@ class Identity:
     operator: bool = False  # may create, update and delete streams and consumers (the JetStream API)
 
 
-def trainer_consumers(member: str) -> tuple[ConsumerSpec, ...]:
-    """services/trainer.py: round openings (ack wait 120 s) and its own member's proof results."""
-    return (ConsumerSpec(EVENTS, f"trainer-{member}-rounds", (ROUND_OPEN,), ack_wait_s=120.0),
-            ConsumerSpec(EVENTS, f"trainer-{member}-proofs", (proof_done_subject(member),)))
+# what a member's trainer, a validator and a member's producer follow of secure aggregation (docs/consensus.md)
+TRAINER_SECAGG = (SECAGG_KEYS, SECAGG_SHARES, SECAGG_MASKED, TX_ATTESTED)
+VALIDATOR_SECAGG = (ROUND_OPEN, SECAGG_KEYS, SECAGG_MASKED, TX_ATTESTED)
+MEMBER_PRODUCER = (ROUND_OPEN, TX_SUBMITTED, TX_ATTESTED, BLOCK_VOTE, BLOCK_PROPOSED, BLOCK_FINALIZED, SECAGG_KEYS,
+                   SECAGG_MASKED, SECAGG_REVEAL)
 
 
-def validator_consumers(index: int) -> tuple[ConsumerSpec, ...]:
-    """services/validator.py: txs, proposals and finals in stream order through one durable."""
-    return (ConsumerSpec(EVENTS, f"validator-{index}", (TX_SUBMITTED, BLOCK_PROPOSED, BLOCK_FINALIZED)),)
+def trainer_consumers(member: str, secagg: bool = False) -> tuple[ConsumerSpec, ...]:
+    """services/trainer.py: round openings (ack wait 120 s) and its own member's proof results; with secure
+    aggregation also the members' key, share and masked-input messages and the attestations."""
+    own = (ConsumerSpec(EVENTS, f"trainer-{member}-rounds", (ROUND_OPEN,), ack_wait_s=120.0),
+           ConsumerSpec(EVENTS, f"trainer-{member}-proofs", (proof_done_subject(member),)))
+    return own + ((ConsumerSpec(EVENTS, f"trainer-{member}-secagg", TRAINER_SECAGG),) if secagg else ())
+
+
+def validator_consumers(index: int, secagg: bool = False) -> tuple[ConsumerSpec, ...]:
+    """services/validator.py: txs, proposals and finals in stream order through one durable (with secure
+    aggregation also round openings, mask keys, masked inputs and the other validators' attestations)."""
+    filters = (TX_SUBMITTED, BLOCK_PROPOSED, BLOCK_FINALIZED) + (VALIDATOR_SECAGG if secagg else ())
+    return (ConsumerSpec(EVENTS, f"validator-{index}", filters),)
 
 
 def producer_consumers() -> tuple[ConsumerSpec, ...]:
@@ -119,6 +138,11 @@ def producer_consumers() -> tuple[ConsumerSpec, ...]:
     return (ConsumerSpec(EVENTS, "producer-txs", (TX_SUBMITTED,)),
             ConsumerSpec(EVENTS, "producer-attestations", (TX_ATTESTED,)),
             ConsumerSpec(EVENTS, "producer-votes", (BLOCK_VOTE,)))
+
+
+def member_producer_consumers(member: str) -> tuple[ConsumerSpec, ...]:
+    """services/member_producer.py: everything a member's producer follows, in stream order, one durable."""
+    return (ConsumerSpec(EVENTS, f"producer-{member}", MEMBER_PRODUCER),)
 
 
 def prover_consumers(member: str | None = None) -> tuple[ConsumerSpec, ...]:
@@ -136,11 +160,17 @@ def observer_consumers(observer: Observer) -> tuple[ConsumerSpec, ...]:
 
 def identities(parties: Parties) -> tuple[Identity, ...]:
     """Every party's identity and rights; the operator first."""
-    out = [Identity(OPERATOR, operator=True),
-           Identity(PRODUCER, (ROUND_OPEN, BLOCK_PROPOSED, BLOCK_FINALIZED), producer_consumers())]
-    out += [Identity(f"validator-{i}", (TX_ATTESTED, BLOCK_VOTE), validator_consumers(i))
+    out = [Identity(OPERATOR, operator=True)]
+    secagg = parties.member_producers
+    if secagg:
+        out += [Identity(f"producer-{m}", (ROUND_OPEN, BLOCK_PROPOSED, BLOCK_FINALIZED), member_producer_consumers(m))
+                for m in parties.member_names]
+    else:
+        out.append(Identity(PRODUCER, (ROUND_OPEN, BLOCK_PROPOSED, BLOCK_FINALIZED), producer_consumers()))
+    out += [Identity(f"validator-{i}", (TX_ATTESTED, BLOCK_VOTE), validator_consumers(i, secagg))
             for i in range(parties.validators)]
-    out += [Identity(f"trainer-{m}", (prove_subject(m), TX_SUBMITTED), trainer_consumers(m))
+    own_secagg = (lambda m: tuple(secagg_subject(p.split(".")[2], m) for p in SECAGG)) if secagg else (lambda m: ())
+    out += [Identity(f"trainer-{m}", (prove_subject(m), TX_SUBMITTED, *own_secagg(m)), trainer_consumers(m, secagg))
             for m in parties.member_names]
     if parties.member_provers:
         out += [Identity(f"prover-{m}", (proof_done_subject(m),), prover_consumers(m)) for m in parties.member_names]

@@ -21,6 +21,12 @@ TX_SUBMITTED = "zkpot.tx.submitted"
 TX_ATTESTED = "zkpot.tx.attested"
 PROVE_JOBS = "zkpot.jobs.prove.*"
 PROOF_DONE = "zkpot.proof.done.*"
+# secure aggregation (docs/consensus.md): one subject per phase and member, so a member publishes only its own
+SECAGG_KEYS = "zkpot.secagg.keys.*"
+SECAGG_SHARES = "zkpot.secagg.shares.*"
+SECAGG_MASKED = "zkpot.secagg.masked.*"
+SECAGG_REVEAL = "zkpot.secagg.reveal.*"
+SECAGG = (SECAGG_KEYS, SECAGG_SHARES, SECAGG_MASKED, SECAGG_REVEAL)
 
 EVENTS = "ZKPOT_EVENTS"
 JOBS = "ZKPOT_JOBS"
@@ -104,6 +110,12 @@ LAYOUT = Layout(
                 SubjectSpec(BLOCK_VOTE, "the Vote dict", "<vote id>"),
                 SubjectSpec(PROOF_DONE, "{job_id, client, round, proof_cid, proof_sha256, commitment, correct, "
                             "samples, prove_s}: a prover's result for one member's trainer", "proof-<job id>"),
+                SubjectSpec(SECAGG_KEYS, "MaskKeys: a member's fresh X25519 keys for the round", "<payload id>"),
+                SubjectSpec(SECAGG_SHARES, "ShareBundle: its Shamir shares, sealed to each neighbour",
+                            "<payload id>"),
+                SubjectSpec(SECAGG_MASKED, "MaskedInput: the CID and hash of its masked vector", "<payload id>"),
+                SubjectSpec(SECAGG_REVEAL, "Reveal: its shares of survivors' seeds and dropped members' keys",
+                            "<payload id>"),
             ),
             "protocol events; every service instance reads them through its own durable consumer",
         ),
@@ -128,6 +140,14 @@ def prove_subject(member: str) -> str:
 def proof_done_subject(member: str) -> str:
     """The subject a member's trainer learns its proof on."""
     return PROOF_DONE.replace("*", check_token(member, "member"))
+
+
+def secagg_subject(phase: str, member: str) -> str:
+    """The subject member ``member`` (its client index) publishes a secure-aggregation ``phase`` message on."""
+    for pattern in SECAGG:
+        if pattern.split(".")[2] == phase:
+            return pattern.replace("*", check_token(member, "member"))
+    raise ValueError(f"no secure-aggregation phase {phase!r}; expected keys, shares, masked or reveal")
 
 
 def round_open_id(round_: int) -> str:
