@@ -14,15 +14,23 @@ Pure: numpy and py_ecc (BN254 G1) only; computing a commitment (``zk.*.aggregate
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from py_ecc import optimized_bn128 as bn
 
 from zkpot.domain.aggregation import FEDAVG, FEDAVG_ACC
 from zkpot.domain.errors import AggregationError
+
+# py_ecc raises the interpreter's recursion limit to 100 000 when imported: a deeply nested JSON document from the
+# wire then overflows the C stack (a segfault) instead of raising RecursionError. Keep the limit as it was; py_ecc's
+# recursive scalar multiplication needs one frame per scalar bit (254).
+_RECURSION_LIMIT = sys.getrecursionlimit()
+from py_ecc import optimized_bn128 as bn  # noqa: E402
+
+sys.setrecursionlimit(_RECURSION_LIMIT)
 
 RULE = "kzg-affine/1"
 POINT_BYTES = 64

@@ -4,7 +4,10 @@ toy affine commitment C(m) = sum_j m_j * s_j * G + C0 built with py_ecc."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -170,3 +173,10 @@ def test_a_bad_point_is_refused(bad: str) -> None:
 def test_weights_must_be_non_negative_integers_one_per_commitment(weights: list[int]) -> None:
     with pytest.raises(AggregationError):
         combine([C0, C0], weights, C0)
+
+
+def test_importing_it_keeps_the_recursion_limit() -> None:
+    """py_ecc raises it to 100 000 on import, turning a deep JSON document's RecursionError into a segfault."""
+    code = ("import sys; before = sys.getrecursionlimit(); import zkpot.domain.verifiable; "
+            "assert sys.getrecursionlimit() == before, sys.getrecursionlimit()")
+    subprocess.run([sys.executable, "-c", code], check=True, env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)})
