@@ -10,10 +10,13 @@ parity of y). The canonical form on the ledger is the transcript form: hex of ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from zkpot.domain.verifiable import AggregateLayout, TensorLayout, encode, felts
 from zkpot.errors import InputError
+from zkpot.zk.common import CircuitError
 
 # BN254 base field modulus (the curve y^2 = x^3 + 3 over it carries the KZG commitments)
 BN254_P = 0x30644E72E131A029B85045B68181585D97816A916871CA8D3C208C16D87CFD47
@@ -62,3 +65,30 @@ def proof_commitment(layout: Mapping[str, Any], proof_bytes: Sequence[int], hash
     if len(proof_bytes) < n:
         raise ValueError("proof is shorter than its commitment")
     return bytes(proof_bytes[:n]).hex()
+
+
+def kzg_commit_message(message: Sequence[int], vk: Path, settings: Path, srs: Path) -> str:
+    """The canonical polycommit commitment of a signed integer message, as a proof of a circuit with these
+    artifacts would expose it (``ezkl.kzg_commit``; ezkl splits a message longer than one column's usable rows into
+    several polynomials, one point each). Elements of any size up to (r - 1) / 2 in magnitude."""
+    import ezkl
+
+    message_felts = [v.to_bytes(32, "little").hex() for v in felts(message)]
+    points = ezkl.kzg_commit(message_felts, str(vk), str(settings), str(srs))
+    # PyG1Affine's stub declares no fields; at runtime x and y are little-endian hex
+    coords = [(str(getattr(p, "x")), str(getattr(p, "y"))) for p in points]  # noqa: B009
+    return b"".join(bytes.fromhex(x)[::-1] + bytes.fromhex(y)[::-1] for x, y in coords).hex()
+
+
+def checked_layout(tensors: tuple[TensorLayout, ...], commit: Callable[[list[int]], str],
+                   reference: tuple[Mapping[str, Any], str] | None) -> AggregateLayout:
+    """The layout of ``tensors`` with c0 = commit(zeros); with ``reference`` = (weights, the commitment the circuit
+    gives them), refuse the layout unless encoding the weights and committing reproduces it."""
+    elements = sum(t.size for t in tensors)
+    layout = AggregateLayout(tensors, elements, commit([0] * elements))
+    if reference is not None:
+        weights, expected = reference
+        if commit(encode(layout, weights)) != expected:
+            raise CircuitError("this circuit does not commit to its weights as the aggregate layout encodes them "
+                               "(its quantization differs): verifiable aggregation is not available for it")
+    return layout

@@ -15,7 +15,7 @@ it from worker processes or threads.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self
@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Protocol, Self
 import numpy as np
 
 from zkpot.domain import ProofChecker
+from zkpot.domain.verifiable import AggregateLayout
 from zkpot.ml.model import Arch
 from zkpot.pool import peak_rss_mb, spawn_pool
 from zkpot.zk.common import Progress, quiet
@@ -104,6 +105,17 @@ class ProofSystem(abc.ABC):
 
     @abc.abstractmethod
     def checker(self) -> ProofChecker: ...
+
+    def aggregate_layout(self) -> AggregateLayout:
+        """How this system's committed message is made from a model, and C0 (``domain.verifiable``), checked
+        against the circuit's own commitment of a probe model; what genesis stores for verifiable aggregation.
+        Systems whose commitment is not additively homomorphic raise NotImplementedError."""
+        raise NotImplementedError(f"the {self.kind} proof system does not support verifiable aggregation")
+
+    def commit_message(self, message: Sequence[int]) -> str:
+        """The commitment a proof would expose for the signed integer message ``message`` (e.g. a weighted sum
+        of members' messages), in the canonical form ``commitment`` returns."""
+        raise NotImplementedError(f"the {self.kind} proof system does not support verifiable aggregation")
 
     @property
     def instances_digest(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from zkpot.domain import ProofChecker
+from zkpot.domain.verifiable import AggregateLayout
 from zkpot.zk.common import Progress, quiet
+from zkpot.zk.fast import aggregate
 from zkpot.zk.fast import build as fbuild
 from zkpot.zk.fast.prove import model_commitment, prove_accuracy
 from zkpot.zk.fast.spec import MAX_CHUNK_SAMPLES, FastCircuit, FastCircuitSpec, chunks_for
@@ -64,3 +66,9 @@ class FastSystem(ProofSystem):
 
     def checker(self) -> ProofChecker:
         return FastVerifier(self.circuit)
+
+    def aggregate_layout(self) -> AggregateLayout:
+        return aggregate.layout(self.circuit)
+
+    def commit_message(self, message: Sequence[int]) -> str:
+        return aggregate.commit_message(self.circuit, message)

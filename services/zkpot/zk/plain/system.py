@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from zkpot.domain import ProofChecker
+from zkpot.domain.verifiable import AggregateLayout
 from zkpot.zk.common import Progress, quiet
+from zkpot.zk.plain import aggregate
 from zkpot.zk.plain import build as pbuild
 from zkpot.zk.plain.prove import model_commitment, prove
 from zkpot.zk.plain.spec import DEFAULT_SAMPLES, Circuit, CircuitSpec
@@ -50,3 +52,9 @@ class PlainSystem(ProofSystem):
 
     def checker(self) -> ProofChecker:
         return ProofVerifier(self.circuit)
+
+    def aggregate_layout(self) -> AggregateLayout:
+        return aggregate.layout(self.circuit)
+
+    def commit_message(self, message: Sequence[int]) -> str:
+        return aggregate.commit_message(self.circuit, message)
