@@ -19,9 +19,11 @@ from zkpot.domain import (
     check_model_bytes,
     check_tx,
 )
+from zkpot.domain.errors import AggregationError
+from zkpot.domain.verifiable import AggregateLayout, aggregate_holds, decode, integer_weight
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
-from zkpot.ml.model import Arch, count_correct, weights_from_bytes
+from zkpot.ml.model import Arch, count_correct, weights_from_bytes, weights_to_bytes
 
 
 def attest(key: SigningKey, genesis: Genesis, view: RoundView, tx: Transaction, proof: bytes | None,
@@ -63,3 +65,44 @@ def judge_block(genesis: Genesis, prev: BlockHeader | None, block: Block,
 
 def vote(key: SigningKey, block: Block, reason: Reason) -> Vote:
     return Vote(block.hash, block.header.height, key.public_hex, reason is Reason.OK, reason).sign(key)
+
+
+def judge_aggregate(genesis: Genesis, prev: BlockHeader | None, block: Block, summed: Sequence[int] | None,
+                    commitment_of_sum: str | None, model: bytes | None) -> Reason:
+    """With per-member producers: the global model is the aggregate of exactly the block's txs (docs/consensus.md).
+
+    ``summed`` is the block's aggregate S read from its blob (None: unavailable or not the named hash),
+    ``commitment_of_sum`` the validator's own commitment to it, ``model`` the global model's bytes. A block
+    without txs carries the previous global model over and names no aggregate.
+    """
+    header = block.header
+    if not block.txs:
+        carried = (prev.model_cid, prev.model_sha256, prev.model_commitment) if prev else (
+            genesis.initial_model_cid, genesis.initial_model_sha256, "")
+        named = (header.aggregate_cid, header.aggregate_sha256, header.aggregate_total)
+        if (header.model_cid, header.model_sha256, header.model_commitment) != carried or named != ("", "", 0):
+            return Reason.GLOBAL_MODEL_NOT_AGGREGATE
+        return Reason.OK
+    if summed is None or commitment_of_sum is None:
+        return Reason.MODEL_UNAVAILABLE
+    layout = aggregate_layout(genesis)
+    weights = [integer_weight(tx.n_train, tx.correct, genesis.aggregation) for tx in block.txs]
+    if header.aggregate_total != sum(weights) or header.model_commitment != commitment_of_sum:
+        return Reason.AGGREGATE_MISMATCH
+    try:
+        if not aggregate_holds([tx.commitment for tx in block.txs], weights, layout.c0, commitment_of_sum):
+            return Reason.AGGREGATE_MISMATCH
+        decoded = decode(layout, header.aggregate_total, summed)
+    except AggregationError:  # a commitment that is no curve point, a sum outside the field's signed range
+        return Reason.AGGREGATE_MISMATCH
+    if model is None or weights_to_bytes(decoded) != model:
+        return Reason.GLOBAL_MODEL_NOT_AGGREGATE
+    return Reason.OK
+
+
+def aggregate_layout(genesis: Genesis) -> AggregateLayout:
+    """The message layout and C0 genesis pins for verifiable aggregation (``circuit.aggregate``)."""
+    try:
+        return AggregateLayout.from_dict(genesis.circuit["aggregate"])
+    except (KeyError, TypeError) as e:
+        raise InputError("this genesis pins no aggregate layout (circuit.aggregate): it has a single producer") from e
