@@ -1,8 +1,8 @@
 """Who masks with whom: SecAgg+'s sparse neighbourhood graph, and the rule that makes the survivors' masks cancel.
 
 The graph puts the members on a ring in an order drawn from the round seed and links each to the ``degree // 2``
-nearest on either side; ring distance is symmetric, so v is u's neighbour exactly when u is v's. A degree of at
-least ``len(members) - 1`` links everyone (plain SecAgg).
+nearest on either side (an odd degree acts as the even one below it); ring distance is symmetric, so v is u's
+neighbour exactly when u is v's. A degree of at least ``len(members) - 1`` links everyone (plain SecAgg).
 """
 
 import hashlib
@@ -19,7 +19,7 @@ def neighbours(members: Sequence[str], me: str, degree: int, round_seed: bytes) 
         raise ValueError(f"a degree is not negative, got {degree}")
     ring = sorted(members, key=lambda m: (hashlib.sha256(round_seed + bytes.fromhex(m)).digest(), m))
     n, side = len(ring), degree // 2
-    if 2 * side >= n - 1:
+    if degree >= n - 1 or 2 * side >= n - 1:
         return tuple(sorted(m for m in members if m != me))
     at = ring.index(me)
     return tuple(sorted(ring[(at + step) % n] for step in (*range(-side, 0), *range(1, side + 1))))
