@@ -65,5 +65,5 @@ MAX_VECTOR_LENGTH = 2**24  # elements of a masked vector (MNIST's model is ~100 
 SHARE_BYTES = 4 + 2 * 32  # a Shamir share of a 32-byte secret: x, then two field elements
 SEALED_SHARE_BYTES = 12 + 2 * SHARE_BYTES + 16  # nonce, the seed and key shares, Poly1305 tag
 SHARE = Bound(lengths=(2 * SHARE_BYTES,))
-SEALED_SHARE = Bound(lengths=(2 * SEALED_SHARE_BYTES,))
+SEALED_SHARE = Bound(chars=2 * SEALED_SHARE_BYTES, lengths=(2 * SEALED_SHARE_BYTES,))
 MEMBERS = Bound(lengths=(64,), items=MAX_CLIENTS)
