@@ -4,11 +4,11 @@ import pytest
 from zkpot.domain import limits as lim
 from zkpot.domain.encoding import canonical
 from zkpot.domain.errors import MalformedMessage
-from zkpot.domain.secagg import (
+from zkpot.domain.secagg.field import R
+from zkpot.domain.secagg.messages import (
     EncryptedShare,
     MaskedInput,
     MaskKeys,
-    R,
     Reveal,
     RevealedShare,
     ShareBundle,
