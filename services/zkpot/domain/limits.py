@@ -61,3 +61,12 @@ OBJECT = Bound()  # arch and circuit: the schema's defaults for opaque objects
 def bounds(**fields: Bound) -> dict[str, Bound]:
     """A message's ``BOUNDS``: ``fields`` plus the ones every message shares (version, signature)."""
     return {"v": Bound(max=MAX_VERSION), "signature": SIGNATURE, **fields}
+
+# secure aggregation (zkpot.domain.secagg): a bundle or reveal holds at most one entry per genesis client, so the
+# largest (a ShareBundle of 256 sealed shares) is ~110 KB, far below MAX_MESSAGE_BYTES
+MAX_VECTOR_LENGTH = 2**24  # elements of a masked vector (MNIST's model is ~100 000)
+SHARE_BYTES = 4 + 2 * 32  # a Shamir share of a 32-byte secret: x, then two field elements
+SEALED_SHARE_BYTES = 12 + 2 * SHARE_BYTES + 16  # nonce, the seed and key shares, Poly1305 tag
+SHARE = Bound(lengths=(2 * SHARE_BYTES,))
+SEALED_SHARE = Bound(chars=2 * SEALED_SHARE_BYTES, lengths=(2 * SEALED_SHARE_BYTES,))
+MEMBERS = Bound(lengths=(64,), items=MAX_CLIENTS)

@@ -54,6 +54,12 @@ class Reason(enum.StrEnum):
     # events that make a service act (round.open, jobs.prove, proof.done)
     UNKNOWN_SIGNER = "unknown_signer"
     WRONG_SUBJECT = "wrong_subject"
+    # secure aggregation (zkpot.domain.secagg)
+    SECAGG_TOO_FEW_SHARES = "secagg_too_few_shares"
+    SECAGG_BAD_SHARE = "secagg_bad_share"
+    SECAGG_BAD_KEY = "secagg_bad_key"
+    SECAGG_INCONSISTENT = "secagg_inconsistent"
+    SECAGG_REFUSED = "secagg_refused"
 
 
 DESCRIPTIONS: dict[Reason, str] = {
@@ -97,4 +103,9 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.WRONG_PROPOSER: "the proposal is not from the producer of the proven-best member whose view it is",
     Reason.AGGREGATE_MISMATCH: "the aggregate does not open the weighted sum of the included txs' commitments",
     Reason.GLOBAL_MODEL_NOT_AGGREGATE: "the global model is not the aggregate decoded by the genesis rule",
+    Reason.SECAGG_TOO_FEW_SHARES: "fewer than the threshold of shares to rebuild a secure-aggregation secret",
+    Reason.SECAGG_BAD_SHARE: "a secure-aggregation share does not open, parse or rebuild a secret that checks",
+    Reason.SECAGG_BAD_KEY: "a secure-aggregation key is malformed or does not match the key it was advertised as",
+    Reason.SECAGG_INCONSISTENT: "the masked inputs disagree on who masked with whom, so the masks cannot cancel",
+    Reason.SECAGG_REFUSED: "an honest member refuses a reveal that could expose a single member's input",
 }

@@ -1,6 +1,6 @@
 """Every wire message decoder either returns a valid message or raises MalformedMessage, whatever it is given.
 
-Inputs tried per run: 200 arbitrary JSON values and 300 mutations of a valid message, each for one of the 13
+Inputs tried per run: 200 arbitrary JSON values and 300 mutations of a valid message, each for one of the 20
 message classes drawn at random: 500.
 """
 
@@ -17,6 +17,7 @@ from zkpot.domain.schema import Message, SignedMessage
 
 from ..strategies import FUZZ, JSON, mutated
 from .builders import GENESIS, build_chain
+from .secagg.rounds import run
 
 H = "ab" * 32
 
@@ -30,7 +31,13 @@ def valid_messages() -> list[Message]:
             GENESIS, RoundOpen(1, H, "bafy-global", 5), ProveJob(H, H, "member-0", 1, H, "bafy-weights"),
             ProofDone(H, H, 1, "bafy-proof", "cd" * 64, 12, 16, 5, 6), proposal.attested[0], proposal,
             Finalized(proposal, tuple(chain.votes[block.hash])),
-            Certificate(block.hash, block.header.height, tuple(chain.votes[block.hash]))]
+            Certificate(block.hash, block.header.height, tuple(chain.votes[block.hash])), *secagg_messages()]
+
+
+def secagg_messages() -> list[Message]:
+    r, survivors = run(3, 2, degree=2, threshold=2)
+    bundle, reveal = r.bundles[survivors[0]], r.reveals[0]
+    return [r.keys[survivors[0]], bundle, bundle.shares[0], r.masked[survivors[0]].message, reveal, reveal.seeds[0]]
 
 
 VALID = valid_messages()
@@ -40,7 +47,7 @@ def test_every_message_class_is_fuzzed() -> None:
     def subclasses(cls: type) -> set[type]:
         return {c for s in cls.__subclasses__() for c in {s} | subclasses(s)}
 
-    assert subclasses(Message) - {SignedMessage} == {type(m) for m in VALID} and len(VALID) == 14
+    assert subclasses(Message) - {SignedMessage} == {type(m) for m in VALID} and len(VALID) == 20
 
 
 def decodes_or_refuses(cls: type[Message], value: Any) -> None:
