@@ -15,10 +15,12 @@ aggregatable set, the same ranking and the same proposer for each view, so it ne
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from zkpot.domain.messages import Attestation, Genesis, Transaction
 from zkpot.domain.reasons import Reason
+from zkpot.domain.secagg import MaskedInput, MaskKeys, consistent_survivors
 from zkpot.domain.validation.quorum import is_attested
 
 
@@ -102,3 +104,52 @@ def check_tx_set(block_txs: Sequence[Transaction], expected: Sequence[Transactio
     if have - want:
         return Reason.TX_NOT_ATTESTED
     return Reason.OK
+
+
+@dataclasses.dataclass(frozen=True)
+class Stored:
+    """A message with the bus server's store time (``Delivery.stored_ms``), the clock cutoffs are read on."""
+
+    message: Any
+    stored_ms: int
+
+
+def attested_ids(genesis: Genesis, round_: int, attestations: Iterable[Attestation]) -> set[str]:
+    """The round's tx ids that a quorum of distinct genesis validators validly attested as valid."""
+    validators = set(genesis.validators)
+    by_tx: dict[str, set[str]] = {}
+    for a in attestations:
+        if (a.round == round_ and a.valid and a.reason == Reason.OK and a.validator in validators
+                and a.signature_valid()):
+            by_tx.setdefault(a.tx_id, set()).add(a.validator)
+    return {tx_id for tx_id, who in by_tx.items() if len(who) >= genesis.quorum}
+
+
+def first_per_member(genesis: Genesis, round_: int, stored: Iterable[Stored], cutoff_ms: int | None = None) -> dict:
+    """Each genesis member's first validly signed message of the round (store order), optionally only those stored
+    by ``cutoff_ms``: a member that sends two keys or two masked inputs is held to its first."""
+    members, out = set(genesis.clients), {}  # type: ignore[var-annotated]
+    for item in sorted(stored, key=lambda s: (s.stored_ms, s.message.payload_id)):
+        m = item.message
+        if cutoff_ms is not None and item.stored_ms > cutoff_ms:
+            continue
+        if m.round == round_ and m.client in members and m.client not in out and m.signature_valid():
+            out[m.client] = m
+    return out
+
+
+def survivors(genesis: Genesis, round_: int, keys: Iterable[Stored], masked: Iterable[Stored],
+              attested: Collection[str], cutoff_ms: int) -> tuple[dict[str, MaskKeys], dict[str, MaskedInput]]:
+    """The round's mask keys, and the masked inputs that go into its aggregate: stored by the cutoff, naming a
+    tx a quorum attested, and pairwise consistent (``secagg.consistent_survivors``). Every party that holds the
+    same messages computes the same survivors."""
+    advertised = first_per_member(genesis, round_, keys)
+    inputs = {c: m for c, m in first_per_member(genesis, round_, masked, cutoff_ms).items() if m.tx_id in attested}
+    kept = consistent_survivors(advertised, inputs)
+    return advertised, {c: inputs[c] for c in kept}
+
+
+def aggregatable_txs(txs: Iterable[Transaction], inputs: Mapping[str, MaskedInput]) -> list[Transaction]:
+    """The txs the surviving masked inputs name (each member's own), in tx-id order."""
+    named = {m.tx_id: c for c, m in inputs.items()}
+    return sorted((tx for tx in txs if named.get(tx.tx_id) == tx.client), key=lambda tx: tx.tx_id)
