@@ -19,12 +19,14 @@ log = logging.getLogger("zkpot.bus")
 
 
 class RawMessage(Protocol):
-    """A message as a transport hands it over, before decoding; the four acknowledgements of JetStream."""
+    """A message as a transport hands it over, before decoding; the four acknowledgements of JetStream.
+    ``stored_ms`` is when the server stored it (Unix ms, its clock), the same on every delivery."""
 
     subject: str
     data: bytes
     num_delivered: int
     msg_id: str | None
+    stored_ms: int
 
     async def ack(self) -> None: ...
     async def nak(self, delay_s: float | None) -> None: ...
@@ -44,12 +46,14 @@ class Source(Protocol):
 
 @dataclasses.dataclass(frozen=True)
 class Delivery:
-    """One decoded message handed to a handler. ``num_delivered`` is 1 on the first delivery."""
+    """One decoded message handed to a handler. ``num_delivered`` is 1 on the first delivery; ``stored_ms`` is the
+    server's store time of the message (Unix ms), which a redelivery keeps: an order every consumer agrees on."""
 
     subject: str
     payload: dict[str, Any]
     num_delivered: int
     msg_id: str | None
+    stored_ms: int
     raw: RawMessage = dataclasses.field(repr=False)
 
     async def in_progress(self) -> None:

@@ -87,7 +87,7 @@ def _describe(exc: Exception) -> str:
 
 async def _handle(raw: RawMessage, handler: Handler, payload: dict[str, Any], consumer: str) -> Exception | None:
     try:
-        await handler(Delivery(raw.subject, payload, raw.num_delivered, raw.msg_id, raw))
+        await handler(Delivery(raw.subject, payload, raw.num_delivered, raw.msg_id, raw.stored_ms, raw))
     except asyncio.CancelledError:
         await _settle(raw, Verdict(Action.NAK), consumer)
         raise

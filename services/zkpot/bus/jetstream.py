@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import ssl
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ log = logging.getLogger("zkpot.bus")
 MSG_ID = "Nats-Msg-Id"
 _TRANSIENT = (nats.errors.TimeoutError, nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
               nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError)
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MS = datetime.timedelta(milliseconds=1)
 
 
 class JetStreamBus(BaseBus):
@@ -277,6 +280,7 @@ class _JsMessage:
         self.data = msg.data
         self.num_delivered = msg.metadata.num_delivered
         self.msg_id = logical_id((msg.headers or {}).get(MSG_ID))
+        self.stored_ms = unix_ms(msg.metadata.timestamp)
 
     async def ack(self) -> None:
         await self._confirm(Msg.Ack.Ack)
@@ -294,6 +298,12 @@ class _JsMessage:
     async def _confirm(self, body: bytes) -> None:
         """Send an acknowledgement and wait until the server has processed it (it replies when asked to)."""
         await self._nc.request(self._msg.reply, body, timeout=self._ack_timeout_s)
+
+
+def unix_ms(when: datetime.datetime) -> int:
+    """A timezone-aware time as whole Unix milliseconds (exact: no float). nats-py gives a JetStream message's
+    store time, the ack subject's nanoseconds, as ``metadata.timestamp``, an aware UTC datetime."""
+    return (when - _EPOCH) // _MS
 
 
 class _Errors:

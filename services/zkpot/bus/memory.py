@@ -2,7 +2,8 @@
 
 It keeps what the contract test checks on both buses: dedupe by msg id within the window, durable cursors that
 survive a re-subscribe, redelivery after nak (with delay) and after the ack wait, in_progress, term, max_deliver,
-work-queue removal on ack, one consumer per work-queue stream. ``published()`` lists what was published.
+work-queue removal on ack, one consumer per work-queue stream, the store time (``wall_clock``) on every delivery.
+``published()`` lists what was published.
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ from zkpot.bus.wildcards import collide, matches
 
 @dataclasses.dataclass(frozen=True)
 class Published:
-    """One message the fake stored, in publish order; ``wire_id`` is its Nats-Msg-Id, ``msg_id`` the logical id."""
+    """One message the fake stored, in publish order; ``wire_id`` is its Nats-Msg-Id, ``msg_id`` the logical id,
+    ``stored_ms`` when it was stored (Unix ms)."""
 
     stream: str
     seq: int
     subject: str
     data: bytes
     wire_id: str
+    stored_ms: int
 
     @property
     def msg_id(self) -> str:
@@ -112,20 +115,22 @@ class _Server:
     """The state a real nats-server would hold, shared by every ``MemoryBus`` made with ``peer()``."""
 
     clock: Callable[[], float]
+    wall_clock: Callable[[], float]
     streams: dict[str, _Stream] = dataclasses.field(default_factory=dict)
     log: list[Published] = dataclasses.field(default_factory=list)
     changed: asyncio.Condition = dataclasses.field(default_factory=asyncio.Condition)
 
 
 class MemoryBus(BaseBus):
-    """The fake bus; ``clock`` (monotonic seconds) only drives the dedupe window, the rest waits in real time."""
+    """The fake bus; ``clock`` (monotonic seconds) only drives the dedupe window, ``wall_clock`` (Unix seconds)
+    only stamps each stored message's ``stored_ms``; the rest waits in real time."""
 
     fetch_wait_s = 0.05
 
     def __init__(self, layout: Layout = LAYOUT, *, clock: Callable[[], float] = time.monotonic,
-                 _server: _Server | None = None) -> None:
+                 wall_clock: Callable[[], float] = time.time, _server: _Server | None = None) -> None:
         super().__init__(layout)
-        self._server = _server or _Server(clock)
+        self._server = _server or _Server(clock, wall_clock)
         self._streams = self._server.streams
         self._changed = self._server.changed
 
@@ -167,7 +172,7 @@ class MemoryBus(BaseBus):
                                      f"under the id {msg_id!r} of this one on {subject}")
             return False
         s.last_seq += 1
-        record = Published(stream.name, s.last_seq, subject, data, msg_id)
+        record = Published(stream.name, s.last_seq, subject, data, msg_id, int(self._server.wall_clock() * 1000))
         s.seen[msg_id] = (now, record)
         s.messages[s.last_seq] = record
         self._server.log.append(record)
@@ -231,6 +236,7 @@ class _MemMessage:
         self.data = record.data
         self.num_delivered = n
         self.msg_id: str | None = record.msg_id
+        self.stored_ms = record.stored_ms
 
     async def ack(self) -> None:
         self._consumer.settle(self._seq, remove=True)

@@ -20,6 +20,7 @@ from zkpot.db.rows import (
     AttestationRow,
     EvidenceRow,
     JobRow,
+    ObservedRow,
     ProducerBlockRow,
     ProducerRoundRow,
     ProducerVoteRow,
@@ -29,8 +30,8 @@ from zkpot.db.rows import (
     ValidatorVoteRow,
     VerdictRow,
 )
-from zkpot.db.sql import check_one_of
-from zkpot.db.tables import TX_STATUSES, VALIDATOR_BLOCK_STATUSES
+from zkpot.db.sql import check_length, check_one_of
+from zkpot.db.tables import OBSERVED_KIND_MAX, TX_STATUSES, VALIDATOR_BLOCK_STATUSES
 from zkpot.db.trainer import TrainedRound
 from zkpot.domain.messages import Attestation, Block, Transaction, Vote
 
@@ -71,6 +72,13 @@ class _Table(dict[K, Row]):
         found = [row for row in self.values() if where(row)]
         return copy.deepcopy(found if order is None else sorted(found, key=order))
 
+    def delete(self, where: Callable[[Row], bool]) -> int:
+        """DELETE the rows ``where`` holds for; how many went."""
+        gone = [key for key, row in self.items() if where(row)]
+        for key in gone:
+            del self[key]
+        return len(gone)
+
 
 def _latest(rows: Iterable[Row], height: Callable[[Row], int]) -> Row | None:
     return max(rows, key=height, default=None)
@@ -85,10 +93,31 @@ class _Rejection:
     detail: str
 
 
-class MemoryProducerRepo:
+class _MemoryObserved:
+    """The ``observed`` table of the producer, validator and trainer twins, keyed (owner, kind, ref)."""
+
+    def __init__(self) -> None:
+        self.observations: _Table[tuple[str, str, str], ObservedRow] = _Table()
+
+    async def observe(self, owner: str, *, kind: str, round: int, sender: str, ref: str, payload: dict[str, Any],
+                      stored_ms: int) -> bool:
+        check_length("observed kind", kind, OBSERVED_KIND_MAX)
+        return self.observations.insert((owner, kind, ref), ObservedRow(
+            owner=owner, kind=kind, round=round, sender=sender, ref=ref, payload=_json(payload), stored_ms=stored_ms))
+
+    async def observed(self, owner: str, round: int, kind: str) -> list[ObservedRow]:
+        return self.observations.select(lambda r: (r.owner, r.round, r.kind) == (owner, round, kind),
+                                        order=lambda r: (r.stored_ms, r.ref))
+
+    async def forget_observed(self, owner: str, before_round: int) -> int:
+        return self.observations.delete(lambda r: r.owner == owner and r.round < before_round)
+
+
+class MemoryProducerRepo(_MemoryObserved):
     """``ProducerStore`` in dicts: one live (proposed or final) block per height, as the partial index says."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.rounds: _Table[int, ProducerRoundRow] = _Table()
         self.txs: _Table[str, TxRow] = _Table()
         self.attestations: _Table[tuple[str, str], AttestationRow] = _Table()
@@ -183,10 +212,11 @@ def _proposed(row: ProducerBlockRow) -> bool:
     return row.status == "proposed"
 
 
-class MemoryValidatorRepo:
+class MemoryValidatorRepo(_MemoryObserved):
     """``ValidatorStore`` in dicts, keyed by replica like the SQL tables; at most one final block per height."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.verdicts: _Table[tuple[str, str], VerdictRow] = _Table()
         self.blocks: _Table[tuple[str, str], ValidatorBlockRow] = _Table()
         self.votes: _Table[tuple[str, str, str], ValidatorVoteRow] = _Table()
@@ -276,10 +306,11 @@ class MemoryValidatorRepo:
         return [(r.subject, r.ref, r.round, r.reason) for key, r in self.refusals.items() if key[0] == validator]
 
 
-class MemoryTrainerRepo:
+class MemoryTrainerRepo(_MemoryObserved):
     """``TrainerStore`` in a dict keyed by (client, round); the first record of a round is kept."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.rounds: _Table[tuple[str, int], TrainerRoundRow] = _Table()
 
     async def record_round(self, record: TrainedRound) -> bool:

@@ -10,12 +10,14 @@ from datetime import datetime
 
 from sqlalchemy import Update, func, select, update
 
+from zkpot.db.observed import ObservedMixin
 from zkpot.db.rows import AttestationRow, ProducerBlockRow, ProducerRoundRow, ProducerVoteRow, TxRow
-from zkpot.db.sql import Repo, check_one_of
+from zkpot.db.sql import check_one_of
 from zkpot.db.tables import (
     TX_STATUSES,
     attestations,
     producer_blocks,
+    producer_observed,
     producer_rejections,
     producer_rounds,
     producer_votes,
@@ -27,7 +29,9 @@ _rounds = producer_rounds.c
 _blocks = producer_blocks.c
 
 
-class ProducerRepo(Repo):
+class ProducerRepo(ObservedMixin):
+    observed_table = producer_observed
+
     async def open_round(self, round: int, *, parent: str, global_model_cid: str, deadline: datetime) -> bool:
         """Record ``round`` as open (``deadline`` must be timezone-aware); False when already recorded."""
         values = {"round": round, "parent": parent, "global_model_cid": global_model_cid, "deadline": deadline}

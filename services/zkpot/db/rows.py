@@ -149,3 +149,16 @@ class ProducerVoteRow:
     accept: bool
     reason: str
     vote: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ObservedRow:
+    """A protocol message a party (``owner``) saw on the bus; the columns of ``observed`` but ``observed_at``."""
+
+    owner: str
+    kind: str
+    round: int
+    sender: str
+    ref: str
+    payload: dict[str, Any]
+    stored_ms: int

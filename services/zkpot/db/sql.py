@@ -46,6 +46,12 @@ def check_one_of(what: str, value: str, allowed: tuple[str, ...]) -> None:
         raise UnknownStatus(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
 
 
+def check_length(what: str, value: str, most: int) -> None:
+    """Refuse an empty value or one longer than ``most`` characters, as the table's CHECK constraint would."""
+    if not 1 <= len(value) <= most:
+        raise UnknownStatus(f"{what} must be 1 to {most} characters, got {value!r}")
+
+
 def _first_line(exc: DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
 
@@ -70,10 +76,14 @@ class Repo:
         return bool(await self._scalars(statement))
 
     async def _changed(self, statement: Executable) -> bool:
-        """Run an UPDATE; True when it matched a row (``rowcount`` is reliable for UPDATE, not for INSERT)."""
+        """Run an UPDATE; True when it matched a row."""
+        return bool(await self._rowcount(statement))
+
+    async def _rowcount(self, statement: Executable) -> int:
+        """Run an UPDATE or DELETE; the rows it matched (``rowcount`` is reliable for those, not for INSERT)."""
         async with self._transaction() as conn:
             result = await conn.execute(statement)
-        return bool(result.rowcount)
+        return int(result.rowcount)
 
     async def _first(self, statement: Executable, row: type[R]) -> R | None:
         async with self._transaction() as conn:

@@ -17,8 +17,18 @@ from zkpot.db.trainer import TrainedRound
 from zkpot.domain.messages import Attestation, Block, Transaction, Vote
 
 
-class ProducerStore(Protocol):
-    """The block producer's rounds, received txs, attestations and votes, and its chain."""
+class ObservedStore(Protocol):
+    """The protocol messages a party saw on the bus (``owner``: a replica, member or producer key), kept once per
+    (owner, kind, ref) and read back per round in the server's store order, so a restarted service resumes."""
+
+    async def observe(self, owner: str, *, kind: str, round: int, sender: str, ref: str, payload: dict[str, Any],
+                      stored_ms: int) -> bool: ...
+    async def observed(self, owner: str, round: int, kind: str) -> list[rows.ObservedRow]: ...
+    async def forget_observed(self, owner: str, before_round: int) -> int: ...
+
+
+class ProducerStore(ObservedStore, Protocol):
+    """The block producer's rounds, received txs, attestations and votes, its chain, the messages it observed."""
 
     async def open_round(self, round: int, *, parent: str, global_model_cid: str, deadline: datetime) -> bool: ...
     async def close_round(self, round: int, *, block_hash: str, collection_s: float,
@@ -40,9 +50,9 @@ class ProducerStore(Protocol):
     async def add_rejection(self, *, subject: str, ref: str, round: int, reason: str, detail: str) -> bool: ...
 
 
-class ValidatorStore(Protocol):
-    """One or more validator replicas' verdicts, chain copies, accepting-vote claims, votes seen, evidence and
-    refusals, keyed by replica."""
+class ValidatorStore(ObservedStore, Protocol):
+    """One or more validator replicas' verdicts, chain copies, accepting-vote claims, votes seen, evidence,
+    refusals and observed messages, keyed by replica."""
 
     async def add_verdict(self, attestation: Attestation, tx: Transaction, verify_s: float | None = None) -> bool: ...
     async def verdict(self, validator: str, tx_id: str) -> rows.VerdictRow | None: ...
@@ -60,8 +70,8 @@ class ValidatorStore(Protocol):
                             detail: str) -> bool: ...
 
 
-class TrainerStore(Protocol):
-    """The rounds a member trained in, one record per (client, round)."""
+class TrainerStore(ObservedStore, Protocol):
+    """The rounds a member trained in, one record per (client, round), and the messages its members observed."""
 
     async def record_round(self, record: TrainedRound) -> bool: ...
     async def set_status(self, client: str, round: int, status: str, *, job_id: str | None = None) -> bool: ...

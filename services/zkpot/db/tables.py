@@ -42,6 +42,7 @@ VALIDATOR_BLOCK_STATUSES = ("voted", "final", "refused")
 ROUND_STATES = ("open", "proposed", "final")
 TX_STATUSES = ("pending", "included", "rejected")
 PRODUCER_BLOCK_STATUSES = ("proposed", "final", "failed")
+OBSERVED_KIND_MAX = 32
 
 NAMING = {
     "pk": "pk_%(table_name)s",
@@ -79,6 +80,26 @@ def _refusal_columns() -> list[Column[object]]:
     return [Column(n, BigInteger if n == "round" else Text, nullable=False) for n in names] + [_now("created_at")]
 
 
+def _observed(metadata: MetaData) -> Table:
+    """``observed``: the protocol messages one party (``owner``) saw on the bus, one row per (owner, kind, ref),
+    so that a restarted service resumes a round. ``kind`` is open-ended ("mask_keys", "reveal", ...) but short;
+    ``stored_ms`` is the bus server's store time of the message (Unix ms)."""
+    return Table(
+        "observed", metadata,
+        Column("owner", Text, nullable=False),
+        Column("kind", Text, nullable=False),
+        Column("round", BigInteger, nullable=False),
+        Column("sender", Text, nullable=False),
+        Column("ref", Text, nullable=False),
+        Column("payload", JSONB, nullable=False),
+        Column("stored_ms", BigInteger, nullable=False),
+        _now("observed_at"),
+        PrimaryKeyConstraint("owner", "kind", "ref"),
+        CheckConstraint(f"char_length(kind) BETWEEN 1 AND {OBSERVED_KIND_MAX}", name="kind"),
+        Index(None, "owner", "round", "kind"),
+    )
+
+
 def _metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING)
 
@@ -89,6 +110,9 @@ trainer = _metadata("trainer")
 validator = _metadata("validator")
 producer = _metadata("producer")
 METADATA = {"gateway": gateway, "prover": prover, "trainer": trainer, "validator": validator, "producer": producer}
+trainer_observed = _observed(trainer)
+producer_observed = _observed(producer)
+validator_observed = _observed(validator)
 
 blobs = Table(
     "blobs", gateway,

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from zkpot.db.observed import ObservedMixin
 from zkpot.db.rows import TrainerRoundRow
-from zkpot.db.sql import Repo
-from zkpot.db.tables import trainer_rounds
+from zkpot.db.tables import trainer_observed, trainer_rounds
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -30,7 +30,9 @@ class TrainedRound:
     job: dict[str, Any] | None = None  # the proof job message, re-sent as is after a crash
 
 
-class TrainerRepo(Repo):
+class TrainerRepo(ObservedMixin):
+    observed_table = trainer_observed
+
     async def record_round(self, record: TrainedRound) -> bool:
         """Store the round; False when this client already recorded it (the first record is kept)."""
         return await self._insert_new(trainer_rounds, dataclasses.asdict(record))

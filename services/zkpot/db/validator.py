@@ -11,13 +11,15 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
+from zkpot.db.observed import ObservedMixin
 from zkpot.db.rows import EvidenceRow, ValidatorBlockRow, ValidatorVoteRow, VerdictRow
-from zkpot.db.sql import Repo, check_one_of
+from zkpot.db.sql import check_one_of
 from zkpot.db.tables import (
     VALIDATOR_BLOCK_STATUSES,
     validator_accepted,
     validator_blocks,
     validator_evidence,
+    validator_observed,
     validator_rejections,
     validator_votes,
     verdicts,
@@ -27,7 +29,9 @@ from zkpot.domain.messages import Attestation, Block, Transaction, Vote
 _blocks = validator_blocks.c
 
 
-class ValidatorRepo(Repo):
+class ValidatorRepo(ObservedMixin):
+    observed_table = validator_observed
+
     async def add_verdict(self, attestation: Attestation, tx: Transaction, verify_s: float | None = None) -> bool:
         """Store this replica's signed verdict on ``tx``; False when it already judged that tx."""
         values = {"validator": attestation.validator, "tx_id": attestation.tx_id, "round": attestation.round,

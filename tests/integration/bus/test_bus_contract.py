@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -30,6 +31,7 @@ from tests.fixtures.nats import FETCH_WAIT_S, reset_streams
 from tests.integration.bus.support import WAIT_S, Recorder, count, counted, eventually, settled
 
 Connect = Callable[[], Awaitable[BaseBus]]
+SKEW_MS = 1000  # how far the server's clock may stand from the test's
 
 
 @pytest.fixture(params=["memory", pytest.param("jetstream", marks=pytest.mark.integration)])
@@ -160,6 +162,22 @@ class TestBusContract:
         assert rec.times[1] - rec.times[0] >= 0.4  # not redelivered before the requested delay
         await eventually(lambda: counted(metrics, TX_SUBMITTED, "ack", 1))
         assert count(metrics, TX_SUBMITTED, "nak") == 1
+
+    async def test_a_delivery_carries_the_store_time_and_a_redelivery_keeps_it(self, bus: BaseBus) -> None:
+        async def nak_first(d: Delivery) -> None:
+            if d.num_delivered == 1:
+                raise RetryLater("again", delay_s=0.2)
+
+        rec = Recorder(nak_first)
+        await bus.subscribe(TX_SUBMITTED, "v1", rec)
+        before_ms = time.time() * 1000
+        await bus.publish(TX_SUBMITTED, {"tx": 1}, "tx-1")
+        after_ms = time.time() * 1000
+        first, second = await rec.next(), await rec.next()
+        assert before_ms - SKEW_MS <= first.stored_ms <= after_ms + SKEW_MS  # the server's clock, not ours
+        assert (second.num_delivered, second.stored_ms) == (2, first.stored_ms)
+        await bus.publish(TX_SUBMITTED, {"tx": 2}, "tx-2")
+        assert (await rec.next()).stored_ms >= first.stored_ms
 
     async def test_drop_terms_once_and_counts(self, bus: BaseBus) -> None:
         async def reject(d: Delivery) -> None:

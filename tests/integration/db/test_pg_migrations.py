@@ -60,6 +60,17 @@ async def test_migrated_schemas_match_the_table_definitions(database_url):
     await engine.dispose()
 
 
+@pytest.mark.parametrize("schema", ["trainer", "producer", "validator"])
+def test_an_observed_kind_is_bounded_by_the_database_itself(migrated_database_url, schema):
+    insert = (f"INSERT INTO {schema}.observed (owner, kind, round, sender, ref, payload, stored_ms) "
+              "VALUES ('o', %s, 1, 's', 'r', '{}', 0)")
+    with psycopg.connect(libpq_url(migrated_database_url)) as conn:
+        conn.execute(insert, ("k" * 32,))
+        for kind in ("", "k" * 33):
+            with pytest.raises(psycopg.errors.CheckViolation, match="ck_observed_kind"), conn.transaction():
+                conn.execute(insert, (kind,))
+
+
 async def test_migrating_twice_changes_nothing(database_url):
     await migrate(database_url, "block-producer")
     before = _tables(database_url)

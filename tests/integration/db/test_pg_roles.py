@@ -234,6 +234,7 @@ async def test_reports_read_through_the_reader(role_urls):
         assert await validators.txs_seen_in_round("ab" * 32, 1) == []
         assert await validators.rejections("ab" * 32) == []
         assert await validators.block("ab" * 32, "cd" * 32) is None
+        assert await validators.observed("ab" * 32, 1, "reveal") == []
         with pytest.raises(DatabaseError, match="read-only transaction"):
             await ProverRepo(reader).start("j1")
     finally:

@@ -25,6 +25,7 @@ class StubMessage:
     subject: str = "zkpot.tx.submitted"
     num_delivered: int = 1
     msg_id: str | None = "tx-1"
+    stored_ms: int = 1_700_000_000_000
     sent: list[tuple[str, float | None]] = dataclasses.field(default_factory=list)
     broken: bool = False
 
@@ -76,11 +77,12 @@ async def test_dispatch_acks_after_the_handler_and_counts() -> None:
     msg, metrics, order = StubMessage(), Metrics("validator"), []
 
     async def handler(d: Delivery) -> None:
-        order.append(("handled", d.payload, d.msg_id, d.num_delivered, list(msg.sent)))
+        order.append(("handled", d.payload, d.msg_id, d.num_delivered, d.stored_ms, list(msg.sent)))
 
     verdict, error = await dispatch(msg, handler, OPTS, metrics, "v1")
     assert (verdict.action, error) == (Action.ACK, None)
-    assert order == [("handled", {"round": 1}, "tx-1", 1, [])]  # nothing was acknowledged before the handler ran
+    # nothing was acknowledged before the handler ran
+    assert order == [("handled", {"round": 1}, "tx-1", 1, 1_700_000_000_000, [])]
     assert msg.sent == [("ack", None)]
     labels = {"subject": "zkpot.tx.submitted", "outcome": "ack"}
     assert metrics.registry.get_sample_value("zkpot_messages_total", labels) == 1
@@ -184,7 +186,7 @@ async def test_a_cancelled_handler_is_naked_and_the_cancel_propagates() -> None:
 
 async def test_heartbeats_send_in_progress_until_the_block_ends() -> None:
     msg = StubMessage()
-    d = Delivery(msg.subject, {}, 1, msg.msg_id, msg)
+    d = Delivery(msg.subject, {}, 1, msg.msg_id, msg.stored_ms, msg)
     async with d.heartbeats(0.01):
         while len(msg.sent) < 3:
             await asyncio.sleep(0.01)
@@ -195,5 +197,5 @@ async def test_heartbeats_send_in_progress_until_the_block_ends() -> None:
 
 async def test_a_failing_heartbeat_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     msg = StubMessage(broken=True)
-    await Delivery(msg.subject, {}, 1, msg.msg_id, msg).in_progress()
+    await Delivery(msg.subject, {}, 1, msg.msg_id, msg.stored_ms, msg).in_progress()
     assert "in_progress" in caplog.text

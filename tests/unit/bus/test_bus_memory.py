@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from zkpot.bus import BusError, BusUnavailable, Delivery, MemoryBus
+from zkpot.bus import BusError, BusUnavailable, Delivery, MemoryBus, RetryLater
 from zkpot.bus.api import ConsumerState
 from zkpot.bus.subjects import EVENTS, ROUND_OPEN, TX_SUBMITTED
 
@@ -30,6 +30,28 @@ async def test_dedupe_window_follows_the_clock() -> None:
     clock.now += 2
     assert await bus.publish(ROUND_OPEN, {"round": 1}, "round-1")  # the window has passed: stored again
     assert [p.seq for p in bus.published(ROUND_OPEN)] == [1, 2]
+
+
+async def test_stored_time_follows_the_wall_clock_and_survives_redelivery() -> None:
+    wall = Clock()
+    bus = MemoryBus(wall_clock=wall)
+    await bus.ensure_streams()
+    wall.now = 1_700_000_000.1239
+    await bus.publish(TX_SUBMITTED, {"tx": "a"}, "a")
+    wall.now += 5
+    assert [p.stored_ms for p in bus.published()] == [1_700_000_000_123]
+    seen: asyncio.Queue[Delivery] = asyncio.Queue()
+
+    async def nak_first(d: Delivery) -> None:
+        await seen.put(d)
+        if d.num_delivered == 1:
+            raise RetryLater("again", delay_s=0)
+
+    await bus.subscribe(TX_SUBMITTED, "v1", nak_first)
+    async with asyncio.timeout(WAIT_S):
+        first, second = await seen.get(), await seen.get()
+    assert [(d.num_delivered, d.stored_ms) for d in (first, second)] == [(1, 1_700_000_000_123), (2, 1_700_000_000_123)]
+    await bus.close()
 
 
 async def test_published_lists_payloads_by_subject_filter() -> None:

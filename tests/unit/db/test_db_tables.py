@@ -29,6 +29,12 @@ def test_row_fields_are_the_table_columns_in_order(table, row):
     assert [f.name for f in dataclasses.fields(row)] == [c.name for c in table.columns]
 
 
+@pytest.mark.parametrize("table", [tables.trainer_observed, tables.producer_observed, tables.validator_observed],
+                         ids=lambda t: t.fullname)
+def test_an_observed_row_is_the_observed_columns_but_the_arrival_time(table):
+    assert [f.name for f in dataclasses.fields(rows.ObservedRow)] + ["observed_at"] == [c.name for c in table.columns]
+
+
 def test_the_gateway_blob_record_reads_columns_of_the_blob_table():
     assert {f.name for f in dataclasses.fields(BlobRecord)} <= {c.name for c in tables.blobs.columns}
 

@@ -74,7 +74,7 @@ async def test_attestations_from_outside_the_validator_set_or_badly_signed_are_n
         stranger = Attestation(tx.tx_id, 1, outsider.public_hex, True, Reason.OK).sign(outsider)
         impostor = dataclasses.replace(task.attestations(tx, range(1))[0], signature=outsider.sign(b"x"))
         for a in (stranger, impostor, *task.attestations(tx, range(1, 2))):
-            await producer.on_attestation(Delivery(TX_ATTESTED, a.to_dict(), 1, None, raw=None))  # type: ignore[arg-type]
+            await producer.on_attestation(Delivery(TX_ATTESTED, a.to_dict(), 1, None, 0, raw=None))  # type: ignore[arg-type]
         assert [row.validator for row in await producer.repo.attestations_for_round(1)] == [
             task.keys.validators[1].public_hex]
 

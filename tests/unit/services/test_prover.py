@@ -74,7 +74,7 @@ async def test_a_restarted_prover_reports_a_done_job_again_without_proving_it() 
         await _run(task, store, job, "done")
         assert task.system.proofs == 1
         again = task.prover(store)  # a new process over the same database; the job is redelivered
-        await again.on_job(Delivery(prove_subject("0"), job.to_dict(), 2, job.job_id, raw=None))  # type: ignore[arg-type]
+        await again.on_job(Delivery(prove_subject("0"), job.to_dict(), 2, job.job_id, 0, raw=None))  # type: ignore[arg-type]
         assert task.system.proofs == 1 and len(task.payloads(proof_done_subject("0"))) == 1  # same msg id
         row = await store.get(job.job_id)
         assert row is not None and row.attempts == 1 and row.status == "done"
@@ -97,7 +97,7 @@ async def test_a_job_not_signed_by_its_own_member_is_refused_before_anything_is_
         store = MemoryProverRepo()
         prover = task.prover(store)
         with pytest.raises(Unauthorized) as refused:
-            await prover.on_job(Delivery(subject, job.to_dict(), 1, job.job_id, raw=None))  # type: ignore[arg-type]
+            await prover.on_job(Delivery(subject, job.to_dict(), 1, job.job_id, 0, raw=None))  # type: ignore[arg-type]
         expected = {"unknown_client": Reason.UNKNOWN_CLIENT, "unsigned": Reason.BAD_SIGNATURE,
                     "other_member": Reason.WRONG_SUBJECT, "wrong_subject": Reason.WRONG_SUBJECT}[forge]
         assert refused.value.reason is expected
@@ -147,7 +147,7 @@ async def test_a_members_own_prover_refuses_another_members_job() -> None:
         job, store = await _member_job(task, 0), MemoryProverRepo()
         prover = task.prover(store, member=1)
         with pytest.raises(Unauthorized) as refused:
-            await prover.on_job(Delivery(prove_subject("0"), job.to_dict(), 1, job.job_id, raw=None))  # type: ignore[arg-type]
+            await prover.on_job(Delivery(prove_subject("0"), job.to_dict(), 1, job.job_id, 0, raw=None))  # type: ignore[arg-type]
         assert refused.value.reason is Reason.WRONG_SUBJECT
         assert store.jobs == {} and task.system.proofs == 0
 

@@ -23,7 +23,7 @@ def _open(task: Task, round_: int = 1, deadline_ms: int = 2**50) -> RoundOpen:
 
 
 def _delivery(subject: str, payload: dict) -> Delivery:
-    return Delivery(subject, payload, 1, None, raw=None)  # type: ignore[arg-type]  # a handler called directly
+    return Delivery(subject, payload, 1, None, 0, raw=None)  # type: ignore[arg-type]  # a handler called directly
 
 
 async def test_a_member_trains_gets_its_proof_and_submits_a_signed_tx() -> None:
