@@ -112,6 +112,11 @@ class _MemoryObserved:
     async def forget_observed(self, owner: str, before_round: int) -> int:
         return self.observations.delete(lambda r: r.owner == owner and r.round < before_round)
 
+    async def latest_observed_round(self, owner: str, kind: str) -> int | None:
+        rounds = [r.round for r in self.observations.select(lambda r: (r.owner, r.kind) == (owner, kind),
+                                                            order=lambda r: r.round)]
+        return rounds[-1] if rounds else None
+
 
 class MemoryProducerRepo(_MemoryObserved):
     """``ProducerStore`` in dicts: one live (proposed or final) block per height, as the partial index says."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, func, select
 
 from zkpot.db.rows import ObservedRow
 from zkpot.db.sql import Repo, check_length
@@ -44,3 +44,10 @@ class ObservedMixin(Repo):
         """Delete what ``owner`` kept of the rounds before ``before_round`` (retention); how many rows went."""
         c = self.observed_table.c
         return await self._rowcount(delete(self.observed_table).where(c.owner == owner, c.round < before_round))
+
+    async def latest_observed_round(self, owner: str, kind: str) -> int | None:
+        """The highest round in which ``owner`` kept a message of ``kind`` (None: none), where a restarted
+        service resumes."""
+        c = self.observed_table.c
+        [latest] = await self._scalars(select(func.max(c.round)).where(c.owner == owner, c.kind == kind))
+        return None if latest is None else int(latest)

@@ -83,3 +83,13 @@ class TestObservedStore:
         with pytest.raises(UnknownStatus, match="observed kind"):
             await store.observe(ME, **_message("m1", kind=kind))
         assert await store.observe(ME, **_message("m1", kind="k" * 32)) is True
+
+
+class TestLatestObservedRound:
+    async def test_the_highest_round_of_a_kind_for_the_owner(self, store) -> None:
+        assert await store.latest_observed_round(ME, "round_open") is None
+        for ref, round_ in (("a", 2), ("b", 7), ("c", 5)):
+            await store.observe(ME, **_message(ref, kind="round_open", round=round_))
+        await store.observe(ME, **_message("d", kind="mask_keys", round=9))
+        await store.observe(PEER, **_message("e", kind="round_open", round=11))
+        assert await store.latest_observed_round(ME, "round_open") == 7
