@@ -77,6 +77,8 @@ ENV: tuple[Var, ...] = (
     Var("ZKPOT_GATEWAY_MAX_PROOF_BYTES", "largest proof upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
     Var("ZKPOT_GATEWAY_MAX_MODEL_BYTES", "largest sealed-model upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
     Var("ZKPOT_GATEWAY_MAX_GLOBAL_BYTES", "largest global-model upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
+    Var("ZKPOT_GATEWAY_MAX_MASKED_BYTES", "largest masked-vector upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
+    Var("ZKPOT_GATEWAY_MAX_AGGREGATE_BYTES", "largest aggregate upload (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
     Var("ZKPOT_GATEWAY_MAX_OTHER_BYTES", "largest upload of kind other (default: ZKPOT_MAX_BLOB_BYTES)", (), None),
     Var("ZKPOT_GATEWAY_UPLOADERS", "extra Ed25519 public keys (hex, comma-separated) that may upload models and "
         "proofs, beside the genesis parties (a load test)", (), ""),

@@ -1,8 +1,8 @@
 """Who may upload what, and how much: the gateway's uploaders (from the genesis registry) and its limits.
 
-Each party may upload only the kinds its role produces (least privilege): members their sealed models and, when
-they prove for themselves (a load test), proofs; provers proofs; the producer global models; validators nothing
-(they only read). Extra keys (``ZKPOT_GATEWAY_UPLOADERS``, for a load test) upload models and proofs.
+Each party may upload only the kinds its role produces (least privilege): members their sealed models, their
+masked vectors and, when they prove for themselves (a load test), proofs; provers proofs; the producer (or each
+member's producer) global models and aggregates; validators nothing (they only read). Extra keys (``ZKPOT_GATEWAY_UPLOADERS``, for a load test) upload models and proofs.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
 
 KINDS_OF_ROLE: Mapping[str, frozenset[BlobKind]] = {
-    "client": frozenset({BlobKind.MODEL, BlobKind.PROOF}),
+    "client": frozenset({BlobKind.MODEL, BlobKind.PROOF, BlobKind.MASKED}),
     "prover": frozenset({BlobKind.PROOF}),
-    "producer": frozenset({BlobKind.GLOBAL}),
+    "producer": frozenset({BlobKind.GLOBAL, BlobKind.AGGREGATE}),
     "validator": frozenset(),
     "extra": frozenset({BlobKind.MODEL, BlobKind.PROOF}),
 }
@@ -53,7 +53,8 @@ def uploaders_from_genesis(genesis: Genesis, extra: Iterable[str] = ()) -> dict[
     ``provers`` is read when the genesis has it (the provers' Ed25519 keys); a key in several roles may upload
     what each of them may.
     """
-    parties: list[tuple[str, str, str]] = [("producer", "producer", genesis.producer)]
+    parties: list[tuple[str, str, str]] = [("producer", "producer", genesis.producer)] if genesis.producer else []
+    parties += [(f"producer-{i}", "producer", k) for i, k in enumerate(genesis.producers)]
     parties += [(f"client-{i}", "client", k) for i, k in enumerate(genesis.clients)]
     parties += [(f"validator-{i}", "validator", k) for i, k in enumerate(genesis.validators)]
     parties += [(f"prover-{i}", "prover", k) for i, k in enumerate(genesis.provers)]

@@ -31,11 +31,14 @@ STATS = "/v1/stats"
 
 
 class BlobKind(enum.StrEnum):
-    """What a blob is, for accounting: a proof, a sealed local model, a global model, anything else."""
+    """What a blob is, for accounting: a proof, a sealed local model, a global model, a member's masked vector, a
+    round's aggregate S, anything else."""
 
     PROOF = "proof"
     MODEL = "model"
     GLOBAL = "global"
+    MASKED = "masked"
+    AGGREGATE = "aggregate"
     OTHER = "other"
 
 

@@ -17,10 +17,19 @@ EXTRA = key(41)
 
 def test_every_genesis_party_is_an_uploader_of_its_role() -> None:
     uploaders = uploaders_from_genesis(GENESIS)
-    assert uploaders[PRODUCER.public_hex] == Uploader("producer", frozenset({BlobKind.GLOBAL}))
-    assert uploaders[CLIENTS[2].public_hex] == Uploader("client-2", frozenset({BlobKind.MODEL, BlobKind.PROOF}))
+    assert uploaders[PRODUCER.public_hex] == Uploader("producer", frozenset({BlobKind.GLOBAL, BlobKind.AGGREGATE}))
+    assert uploaders[CLIENTS[2].public_hex] == Uploader("client-2", frozenset({BlobKind.MODEL, BlobKind.PROOF,
+                                                                               BlobKind.MASKED}))
     assert uploaders[VALIDATORS[1].public_hex] == Uploader("validator-1", frozenset())
     assert len(uploaders) == 1 + len(CLIENTS) + len(VALIDATORS)
+
+
+def test_each_member_producer_uploads_global_models_and_aggregates_and_no_single_producer_is_named() -> None:
+    producers = tuple(key(40 + i).public_hex for i in range(len(CLIENTS)))
+    uploaders = uploaders_from_genesis(dataclasses.replace(GENESIS, producer="", producers=producers))
+    assert uploaders[producers[1]] == Uploader("producer-1", frozenset({BlobKind.GLOBAL, BlobKind.AGGREGATE}))
+    assert PRODUCER.public_hex not in uploaders
+    assert len(uploaders) == 2 * len(CLIENTS) + len(VALIDATORS)
 
 
 def test_provers_come_from_the_genesis_when_it_names_them() -> None:
@@ -37,7 +46,7 @@ def test_extra_keys_upload_models_and_proofs_and_nobody_uploads_other() -> None:
 
 def test_a_key_in_two_roles_keeps_its_first_name_and_both_roles_kinds() -> None:
     uploaders = uploaders_from_genesis(GENESIS, [PRODUCER.public_hex])
-    assert uploaders[PRODUCER.public_hex] == Uploader("producer", frozenset(BlobKind) - {BlobKind.OTHER})
+    assert uploaders[PRODUCER.public_hex] == Uploader("producer", frozenset(BlobKind) - {BlobKind.OTHER, BlobKind.MASKED})
 
 
 def test_a_malformed_extra_key_fails_at_start() -> None:

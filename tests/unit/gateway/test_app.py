@@ -97,7 +97,7 @@ async def test_download_returns_the_bytes(gateway: Gateway) -> None:
 async def test_an_unknown_kind_is_400(gateway: Gateway, kind: str) -> None:
     status, body = await gateway.put(b"x", kind)
     assert (status, body["error"]) == (400, "unknown_kind")
-    assert "proof, model, global, other" in str(body["detail"])
+    assert "proof, model, global, masked, aggregate, other" in str(body["detail"])
 
 
 async def test_a_missing_kind_is_400(gateway: Gateway) -> None:
@@ -195,4 +195,4 @@ async def test_an_unexpected_failure_is_a_500_answer_and_the_app_keeps_serving()
 
 
 def test_every_kind_has_a_distinct_wire_name() -> None:
-    assert sorted(BlobKind) == ["global", "model", "other", "proof"]
+    assert sorted(BlobKind) == ["aggregate", "global", "masked", "model", "other", "proof"]
