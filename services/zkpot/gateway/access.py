@@ -2,7 +2,8 @@
 
 Each party may upload only the kinds its role produces (least privilege): members their sealed models, their
 masked vectors and, when they prove for themselves (a load test), proofs; provers proofs; the producer (or each
-member's producer) global models and aggregates; validators nothing (they only read). Extra keys (``ZKPOT_GATEWAY_UPLOADERS``, for a load test) upload models and proofs.
+member's producer) global models and aggregates; validators nothing (they only read). Extra keys
+(``ZKPOT_GATEWAY_UPLOADERS``, for a load test) upload models and proofs.
 """
 
 from __future__ import annotations

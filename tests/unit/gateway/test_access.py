@@ -46,7 +46,8 @@ def test_extra_keys_upload_models_and_proofs_and_nobody_uploads_other() -> None:
 
 def test_a_key_in_two_roles_keeps_its_first_name_and_both_roles_kinds() -> None:
     uploaders = uploaders_from_genesis(GENESIS, [PRODUCER.public_hex])
-    assert uploaders[PRODUCER.public_hex] == Uploader("producer", frozenset(BlobKind) - {BlobKind.OTHER, BlobKind.MASKED})
+    kinds = frozenset(BlobKind) - {BlobKind.OTHER, BlobKind.MASKED}
+    assert uploaders[PRODUCER.public_hex] == Uploader("producer", kinds)
 
 
 def test_a_malformed_extra_key_fails_at_start() -> None:
