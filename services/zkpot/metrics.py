@@ -46,6 +46,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("zkpot_local_accuracy", "gauge", "Float accuracy of this member's latest local model on the public "
          "test samples", (), ("trainer",)),
     Spec("zkpot_rounds_joined", "counter", "Rounds this member trained in", (), ("trainer",)),
+    Spec("zkpot_secagg_bytes", "counter", "Bytes this member sent in secure aggregation, by phase (masked: its "
+         "masked vector blob; keys, shares, reveal: the signed messages)", ("phase",), ("trainer",)),
+    Spec("zkpot_secagg_refusals", "counter", "Secure-aggregation steps refused, by reason code", ("reason",),
+         ("trainer", "block-producer")),
     # prover
     Spec("zkpot_proof_seconds", "histogram", "Proof generation latency (witness + prove)", (), ("prover",),
          buckets=PROOF_BUCKETS),
@@ -79,6 +83,8 @@ SPECS: tuple[Spec, ...] = (
          ("validator", "block-producer")),
     Spec("zkpot_round_txs", "gauge", "Transactions in the latest block, by outcome (accepted, rejected)",
          ("outcome",), ("block-producer",)),
+    Spec("zkpot_proposals", "counter", "Blocks this member's producer proposed, by view (0: as the proven-best "
+         "member; more: as a fallback)", ("view",), ("block-producer",)),
     # ipfs-gateway
     Spec("zkpot_gateway_bytes_in", "counter", "Bytes stored through the gateway, by blob kind", ("kind",),
          ("ipfs-gateway",)),

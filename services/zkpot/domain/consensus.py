@@ -153,3 +153,15 @@ def aggregatable_txs(txs: Iterable[Transaction], inputs: Mapping[str, MaskedInpu
     """The txs the surviving masked inputs name (each member's own), in tx-id order."""
     named = {m.tx_id: c for c, m in inputs.items()}
     return sorted((tx for tx in txs if named.get(tx.tx_id) == tx.client), key=lambda tx: tx.tx_id)
+
+
+def secagg_params(genesis: Genesis) -> tuple[int, int]:
+    """(degree, threshold) of the round's secure aggregation: every member is a neighbour unless genesis names a
+    degree; a secret takes more than half its neighbourhood (the member and its neighbours) unless genesis names a
+    threshold, so the two sides of a disagreement about who dropped can never both rebuild it."""
+    others = len(genesis.clients) - 1
+    degree = min(genesis.secagg_degree or others, others)
+    threshold = genesis.secagg_threshold or (degree + 1) // 2 + 1
+    if not 1 <= threshold <= degree + 1:
+        raise ValueError(f"a threshold of {threshold} cannot be met in a neighbourhood of {degree + 1}")
+    return degree, threshold

@@ -241,6 +241,8 @@ class Genesis(Message):
     producers: tuple[str, ...] = ()  # each member's block producer key, index-aligned with ``clients``
     grace_s: int = 5  # after the cutoff, before view 0 (docs/consensus.md)
     view_timeout_s: int = 30  # how long a view's proposer has before the next by rank may propose
+    secagg_degree: int = 0  # each member masks with this many neighbours (SecAgg+); 0: with every other member
+    secagg_threshold: int = 0  # shares that rebuild a member's secret; 0: more than half its neighbourhood
 
     HEX_FIELDS = frozenset(
         {"test_set_sha256", "validators", "producer", "aggregator_box_key", "clients", "initial_model_sha256",
@@ -254,9 +256,11 @@ class Genesis(Message):
         quorum=Bound(max=lim.MAX_VALIDATORS), round_deadline_s=Bound(max=lim.MAX_DEADLINE_S), accuracy_floor=COUNT,
         initial_model_cid=CID, initial_model_sha256=HASH, aggregation=NAME, max_n_train=lim.N_TRAIN,
         producers=Bound(lengths=(64,), items=lim.MAX_CLIENTS), grace_s=Bound(max=lim.MAX_DEADLINE_S),
-        view_timeout_s=Bound(max=lim.MAX_DEADLINE_S),
+        view_timeout_s=Bound(max=lim.MAX_DEADLINE_S), secagg_degree=Bound(max=lim.MAX_CLIENTS),
+        secagg_threshold=Bound(max=lim.MAX_CLIENTS),
     )
-    LATE_FIELDS = frozenset({"max_n_train", "producers", "grace_s", "view_timeout_s"})
+    LATE_FIELDS = frozenset({"max_n_train", "producers", "grace_s", "view_timeout_s", "secagg_degree",
+                             "secagg_threshold"})
 
     def check_bounds(self) -> None:
         pairs = len(self.clients) * len(self.validators)

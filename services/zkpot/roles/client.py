@@ -21,8 +21,9 @@ def local_update(arch: Arch, global_weights: Weights, shard: Dataset, *, epochs:
     return train(arch, global_weights, shard, epochs=epochs, seed=seed)
 
 
-def seal_model(genesis: Genesis, weights: Weights, n_train: int) -> SealedModel:
-    return SealedModel(seal(weights_to_bytes(weights), genesis.aggregator_box_key), n_train)
+def seal_model(genesis: Genesis, weights: Weights, n_train: int, to: str | None = None) -> SealedModel:
+    """Seal to the aggregator's key, or to ``to`` (with secure aggregation: the member's own key; no one else's)."""
+    return SealedModel(seal(weights_to_bytes(weights), to or genesis.aggregator_box_key), n_train)
 
 
 def make_tx(key: SigningKey, round_: int, parent: str, *, commitment: str, correct: int, samples: int,

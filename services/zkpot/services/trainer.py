@@ -27,6 +27,7 @@ from zkpot.ml import data as zdata
 from zkpot.ml.model import Arch, count_correct, weights_from_bytes, weights_to_bytes
 from zkpot.roles import client as rclient
 from zkpot.services.blobs import Blobs
+from zkpot.services.masking import MaskingMember, own_box
 from zkpot.storage.errors import StorageError, StorageUnavailable
 
 log = logging.getLogger("zkpot.trainer")
@@ -35,13 +36,20 @@ MAX_MODEL_BYTES = 16 * 1024 * 1024
 
 class Trainer:
     def __init__(self, bus: Bus, store: TrainerStore, blobs: Blobs, genesis: Genesis, key: SigningKey, index: int,
-                 shard: zdata.Dataset, prover_box_key: str, epochs: int, metrics: Metrics) -> None:
+                 shard: zdata.Dataset, prover_box_key: str, epochs: int, metrics: Metrics,
+                 masking: MaskingMember | None = None) -> None:
+        """``masking``: the member's secure aggregation, which a genesis with per-member producers needs (the
+        model is then sealed to the member's own key, and only its masked vector reaches anyone else)."""
         if index >= len(genesis.clients) or genesis.clients[index] != key.public_hex:
             raise InputError(f"this trainer's key is not client {index} of the genesis registry")
         self.bus, self.repo, self.blobs, self.genesis, self.key, self.index = bus, store, blobs, genesis, key, index
         self.shard, self.prover_box_key, self.epochs = shard, prover_box_key, epochs
         self.arch = Arch(tuple(int(n) for n in genesis.arch["layers"]))
         self.metrics = metrics
+        if bool(genesis.producers) != (masking is not None):
+            raise InputError("secure aggregation is what a genesis with per-member producers needs, and only it")
+        self.masking = masking
+        self._box = own_box(key) if masking else None
         self._subs: list[Subscription] = []
         self._test = zdata.public_test_set(genesis.samples)
 
@@ -57,17 +65,27 @@ class Trainer:
             await self.bus.subscribe(proof_done_subject(self.member), durable + "-proofs", self.on_proof,
                                      metrics=self.metrics),
         ]
+        if self.masking:
+            await self.masking.start()
 
     async def stop(self) -> None:
+        if self.masking:
+            await self.masking.stop()
         await asyncio.gather(*(s.stop() for s in self._subs))
 
     async def done(self) -> None:
-        await asyncio.gather(*(s.wait() for s in self._subs))
+        waits = [asyncio.ensure_future(s.wait()) for s in self._subs] + (self.masking.tasks() if self.masking else [])
+        finished, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_EXCEPTION)
+        for task in finished:
+            task.result()
 
     async def on_round_open(self, msg: Delivery) -> None:
         event = RoundOpen.from_dict(msg.payload)
-        event.authorize((self.genesis.producer,), Reason.UNKNOWN_SIGNER, f"round {event.round}'s opening")
+        openers = self.genesis.producers or (self.genesis.producer,)
+        event.authorize(openers, Reason.UNKNOWN_SIGNER, f"round {event.round}'s opening")
         self.metrics["zkpot_current_round"].set(event.round)
+        if self.masking:
+            await self.masking.on_round(event.round, event.parent, event.deadline_ms, msg.stored_ms)
         known = await self.repo.get_round(self.key.public_hex, event.round)
         if known is not None and known.job:
             # trained already (a redelivery after a crash): hand the same job over again; its msg id dedupes it
@@ -89,7 +107,8 @@ class Trainer:
         correct = count_correct(self.arch, weights, self._test)
         self.metrics["zkpot_train_seconds"].observe(train_s)
         self.metrics["zkpot_local_accuracy"].set(correct / len(self._test))
-        sealed = rclient.seal_model(self.genesis, weights, len(self.shard))
+        sealed = rclient.seal_model(self.genesis, weights, len(self.shard),
+                                    self._box.public_hex if self._box else None)
         model_cid = await self._put(BlobKind.MODEL, sealed.sealed, event.round)
         for_prover = await self._put(BlobKind.MODEL, seal(weights_to_bytes(weights), self.prover_box_key),
                                      event.round)
@@ -120,6 +139,8 @@ class Trainer:
                              samples=done.samples, proof=proof, proof_cid=done.proof_cid,
                              model=rclient.SealedModel(sealed, row.n_train or 0), model_cid=row.model_cid,
                              now_ms=done.finished_ms)
+        if self.masking:  # kept before it goes out, so a restart still masks for it
+            await self.masking.on_submitted(tx, row.model_cid)
         await self.bus.publish(TX_SUBMITTED, tx.to_dict(), tx.tx_id)
         await self.repo.set_status(self.key.public_hex, done.round, "submitted")
         log.info("submitted transaction", extra={"round": done.round, "tx": tx.tx_id, "correct": done.correct})
