@@ -47,7 +47,8 @@ log = logging.getLogger("zkpot.masking")
 POLL_S = 0.5
 MASK_MARGIN_MS = 2_000  # mask with the shares that came, this long before the cutoff
 MAX_MODEL_BYTES = 16 * 1024 * 1024
-KINDS: dict[str, tuple[str, Any]] = {SECAGG_KEYS: ("mask_keys", MaskKeys), SECAGG_SHARES: ("share_bundle", ShareBundle),
+KINDS: dict[str, tuple[str, Any]] = {SECAGG_KEYS: ("mask_keys", MaskKeys),
+                                     SECAGG_SHARES: ("share_bundle", ShareBundle),
                                      SECAGG_MASKED: ("masked_input", MaskedInput)}
 
 
