@@ -46,8 +46,8 @@ ENV: tuple[Var, ...] = (
     # keys (files holding hex)
     Var("ZKPOT_KEY_FILE", "file holding this party's Ed25519 seed (hex)",
         ("trainer", "validator", "block-producer"), None),
-    Var("ZKPOT_AGGREGATOR_KEY_FILE", "file holding the aggregator's X25519 private key (hex)",
-        ("block-producer",), None),
+    Var("ZKPOT_AGGREGATOR_KEY_FILE", "file holding the aggregator's X25519 private key (hex); the single producer "
+        "of a genesis without per-member producers needs it", (), None),
     # trainer
     Var("ZKPOT_CLIENT_INDEX", "this member's index in the client registry", ("trainer",), None),
     Var("ZKPOT_TRAIN_DATA", "the member's private data (.npz with X, y); default: its shard of digits", (), None),
@@ -66,6 +66,8 @@ ENV: tuple[Var, ...] = (
         ("prover", "validator", "block-producer"), None),
     # block-producer
     Var("ZKPOT_ROUNDS", "stop opening rounds after this many (0: run forever)", (), "0"),
+    Var("ZKPOT_PRODUCER_INDEX", "with per-member producers: the member (client index) whose producer this is",
+        (), None),
     Var("ZKPOT_AGGREGATION_WORKERS", "processes re-deriving the members' weight commitments in parallel", (), "2"),
     # ipfs-gateway
     Var("ZKPOT_IPFS_BACKEND", "blob store behind the gateway: 'kubo' (RPC API) or 'local' (embedded CAS)",

@@ -68,20 +68,26 @@ class Keyring:
     prover_signer: SigningKey  # the prover's identity: it signs its proof results and its gateway uploads
     nats: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
     member_provers: tuple[tuple[BoxKeyPair, SigningKey], ...] = ()  # member m's own prover: (box key, signer)
+    producers: tuple[SigningKey, ...] = ()  # member m's own block producer (no single producer, no aggregator)
 
     @classmethod
-    def generate(cls, clients: int, validators: int, *, member_provers: bool = False) -> Keyring:
+    def generate(cls, clients: int, validators: int, *, member_provers: bool = False,
+                 member_producers: bool = False) -> Keyring:
         if clients < 1 or validators < 1:
             raise InputError("need at least one client and one validator")
         own = tuple((BoxKeyPair.generate(), SigningKey.generate()) for _ in range(clients)) if member_provers else ()
+        producers = tuple(SigningKey.generate() for _ in range(clients)) if member_producers else ()
+        parties = Parties(clients, validators, member_provers, member_producers=member_producers)
         return cls(SigningKey.generate(), BoxKeyPair.generate(),
                    tuple(SigningKey.generate() for _ in range(validators)),
                    tuple(SigningKey.generate() for _ in range(clients)), BoxKeyPair.generate(), SigningKey.generate(),
-                   {name: new_nkey_seed() for name in Parties(clients, validators, member_provers).names()}, own)
+                   {name: new_nkey_seed() for name in parties.names()}, own, producers)
 
     def parties(self) -> Parties:
-        """The NATS parties these keys are for (the shared prover pool, or each member's own prover)."""
-        return Parties(len(self.clients), len(self.validators), bool(self.member_provers))
+        """The NATS parties these keys are for (the shared prover pool, or each member's own prover; the single
+        producer, or each member's own)."""
+        return Parties(len(self.clients), len(self.validators), bool(self.member_provers),
+                       member_producers=bool(self.producers))
 
     def prover_box(self, member: int) -> BoxKeyPair:
         """The box key member ``member`` seals its weights to: its own prover's, else the shared pool's."""
@@ -112,6 +118,8 @@ class Keyring:
         }
         if self.member_provers:
             out["member_prover_box_keys"] = [b.public_hex for b, _ in self.member_provers]
+        if self.producers:
+            out["producers"] = [k.public_hex for k in self.producers]
         if self.nats:
             out["nats"] = self.nats_public()
         return out
@@ -124,6 +132,7 @@ class Keyring:
         out.update({f"client-{i}.key": k.seed_hex for i, k in enumerate(self.clients)})
         for m, (box, signer) in enumerate(self.member_provers):
             out.update({f"prover-{m}.key": box.private_hex, f"prover-{m}-signer.key": signer.seed_hex})
+        out.update({f"producer-{m}.key": k.seed_hex for m, k in enumerate(self.producers)})
         out.update({nkey_file_name(name): seed for name, seed in self.nats.items()})
         return out
 
@@ -147,11 +156,13 @@ class Keyring:
             own = tuple((BoxKeyPair.from_hex(read(f"prover-{m}.key")),
                          SigningKey.from_hex(read(f"prover-{m}-signer.key")))
                         for m in range(len(public.get("member_prover_box_keys", ()))))
+            producers = tuple(SigningKey.from_hex(read(f"producer-{m}.key"))
+                              for m in range(len(public.get("producers", ()))))
             return cls(SigningKey.from_hex(read("producer.key")), BoxKeyPair.from_hex(read("aggregator.key")),
                        tuple(SigningKey.from_hex(read(f"validator-{i}.key")) for i in range(len(public["validators"]))),
                        tuple(SigningKey.from_hex(read(f"client-{i}.key")) for i in range(len(public["clients"]))),
                        BoxKeyPair.from_hex(read("prover.key")),
-                       SigningKey.from_hex(read("prover-signer.key")), nats, own)
+                       SigningKey.from_hex(read("prover-signer.key")), nats, own, producers)
         except (OSError, KeyError, ValueError, nkeys.NkeysError) as e:
             raise InputError(f"{folder} is not a key folder written by `zkpot keys gen`: {e}") from e
 
@@ -163,6 +174,10 @@ class RoundParams:
     aggregation: str = "fedavg"
     quorum: int | None = None  # default: the BFT quorum of the validator set
     max_n_train: int = TRAINING_POOL  # the most training samples a transaction may claim (its FedAvg weight)
+    grace_s: int = 5  # with per-member producers: after the cutoff, before the first view (docs/consensus.md)
+    view_timeout_s: int = 30  # how long each view's proposer has
+    secagg_degree: int = 0  # neighbours each member masks with (0: all)
+    secagg_threshold: int = 0  # shares that rebuild a secret (0: more than half the neighbourhood)
 
     def __post_init__(self) -> None:
         if self.aggregation not in AGGREGATION_RULES:
@@ -184,6 +199,7 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
         validators, clients = tuple(public["validators"]), tuple(public["clients"])
         producer, aggregator = public["producer"], public["aggregator_box_key"]
         provers = tuple(public.get("provers", ()))
+        producers = tuple(public.get("producers", ()))
     except KeyError as e:
         raise InputError(f"public keys lack {e}") from e
     samples = system.samples
@@ -191,6 +207,10 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
     if not 1 <= quorum <= len(validators):
         raise InputError(f"quorum {quorum} is impossible with {len(validators)} validators")
     model = initial_model_bytes(system.arch)
+    circuit = system.summary()
+    if producers:  # no single producer, no aggregator key: members aggregate securely, anyone checks the sum
+        producer = aggregator = ""
+        circuit["aggregate"] = system.aggregate_layout().to_dict()
     return Genesis(
         task_id=task_id,
         created_ms=created_ms if created_ms is not None else int(time.time() * 1000),
@@ -199,7 +219,7 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
         test_instances_digest=system.instances_digest,
         samples=samples,
         arch=system.arch.to_dict(),
-        circuit=system.summary(),
+        circuit=circuit,
         validators=validators,
         producer=producer,
         aggregator_box_key=aggregator,
@@ -212,6 +232,11 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
         initial_model_sha256=sha256_hex(model),
         aggregation=params.aggregation,
         max_n_train=params.max_n_train,
+        producers=producers,
+        grace_s=params.grace_s if producers else 5,
+        view_timeout_s=params.view_timeout_s if producers else 30,
+        secagg_degree=params.secagg_degree if producers else 0,
+        secagg_threshold=params.secagg_threshold if producers else 0,
     )
 
 
@@ -246,5 +271,7 @@ def check_circuit(genesis: Genesis, system: ProofSystem) -> list[str]:
     ours = system.summary()
     theirs = dict(genesis.circuit)
     theirs.setdefault("pipeline", "plain")  # genesis files written before pipelines were named
+    if "aggregate" in theirs:  # per-member producers: the message layout and C0 this circuit gives
+        ours["aggregate"] = system.aggregate_layout().to_dict()
     return [f"{k}: genesis {theirs.get(k)!r}, local {ours.get(k)!r}"
             for k in sorted(set(ours) | set(theirs)) if theirs.get(k) != ours.get(k)]

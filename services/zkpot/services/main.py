@@ -20,6 +20,7 @@ from zkpot.zk.system import ProofSystem
 
 async def build_trainer(s: Settings, m: Metrics) -> Service:
     import torch  # one thread each: a devnet runs several trainers on a few cores
+    from zkpot.services.masking import MaskingMember
     from zkpot.services.trainer import Trainer
 
     torch.set_num_threads(1)
@@ -28,9 +29,10 @@ async def build_trainer(s: Settings, m: Metrics) -> Service:
     data = s.get("ZKPOT_TRAIN_DATA")
     shard = zdata.load_npz(s.path("ZKPOT_TRAIN_DATA")) if data else zdata.client_shard(index, len(genesis.clients))
     deps = await d.connect(s)
-    return d.Hosted(Trainer(deps.bus, TrainerRepo(deps.engine), deps.gateway, genesis,
-                            SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), index, shard,
-                            s.string("ZKPOT_PROVER_BOX_KEY"), s.int("ZKPOT_EPOCHS"), m), deps)
+    key, repo = SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), TrainerRepo(deps.engine)
+    masking = MaskingMember(deps.bus, repo, deps.gateway, genesis, key, index, m) if genesis.producers else None
+    return d.Hosted(Trainer(deps.bus, repo, deps.gateway, genesis, key, index, shard,
+                            s.string("ZKPOT_PROVER_BOX_KEY"), s.int("ZKPOT_EPOCHS"), m, masking), deps)
 
 
 async def build_prover(s: Settings, m: Metrics) -> Service:
@@ -51,8 +53,10 @@ async def build_validator(s: Settings, m: Metrics) -> Service:
     circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
     genesis = _checked_genesis(s, circuit)
     deps = await d.connect(s)
+    commit = circuit.commit_message if genesis.producers else None
     return d.Hosted(Validator(deps.bus, ValidatorRepo(deps.engine), deps.gateway, genesis,
-                              SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), circuit.checker(), m), deps)
+                              SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), circuit.checker(), m, commit),
+                    deps)
 
 
 async def build_producer(s: Settings, m: Metrics) -> Service:
@@ -60,11 +64,23 @@ async def build_producer(s: Settings, m: Metrics) -> Service:
 
     circuit = registry.load(s.path("ZKPOT_CIRCUIT_DIR"))
     genesis = _checked_genesis(s, circuit)
+    if genesis.producers:
+        return await _member_producer(s, m, genesis, circuit)
     deps = await d.connect(s)
     return d.Hosted(Producer(deps.bus, ProducerRepo(deps.engine), deps.gateway, genesis, circuit,
                              SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
                              BoxKeyPair.from_hex(s.secret_hex("ZKPOT_AGGREGATOR_KEY_FILE")), s.int("ZKPOT_ROUNDS"), m,
                              workers=s.int("ZKPOT_AGGREGATION_WORKERS")), deps)
+
+
+async def _member_producer(s: Settings, m: Metrics, genesis: Genesis, circuit: ProofSystem) -> Service:
+    """A member's own block producer (ZKPOT_PRODUCER_INDEX: its member's client index)."""
+    from zkpot.services.member_producer import MemberProducer
+
+    deps = await d.connect(s)
+    return d.Hosted(MemberProducer(deps.bus, ProducerRepo(deps.engine), deps.gateway, genesis, circuit,
+                                   SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
+                                   s.int("ZKPOT_PRODUCER_INDEX"), s.int("ZKPOT_ROUNDS"), m), deps)
 
 
 def _checked_genesis(s: Settings, circuit: ProofSystem) -> Genesis:

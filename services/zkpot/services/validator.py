@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zkpot.bus import Bus, Delivery, Subscription
 from zkpot.bus.errors import RetryLater
+from zkpot.bus.parties import validator_consumers
 from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_PROPOSED, BLOCK_VOTE, TX_ATTESTED, TX_SUBMITTED
 from zkpot.db.stores import ValidatorStore
 from zkpot.domain import (
@@ -33,14 +35,20 @@ from zkpot.domain import (
 )
 from zkpot.domain.events import Finalized, Proposal
 from zkpot.domain.validation import check_certificate
+from zkpot.errors import InputError
 from zkpot.metrics import Metrics
 from zkpot.roles import validator as rvalidator
 from zkpot.services.blobs import Blobs
+from zkpot.services.rounds import RoundKeeper
 from zkpot.storage.errors import BlobNotFound, StorageError, StorageUnavailable
 from zkpot.zk.common import MAX_PROOF_BYTES
 
 log = logging.getLogger("zkpot.validator")
 MAX_MODEL_BYTES = 16 * 1024 * 1024
+
+
+# refusals of a proposal, not of its block: the same block from its view's proposer is judged again
+PER_PROPOSAL = frozenset({Reason.WRONG_PROPOSER, Reason.BAD_PRODUCER, Reason.BAD_PRODUCER_SIGNATURE})
 
 
 class TimedChecker:
@@ -59,11 +67,17 @@ class TimedChecker:
 
 class Validator:
     def __init__(self, bus: Bus, store: ValidatorStore, blobs: Blobs, genesis: Genesis, key: SigningKey,
-                 verifier: ProofChecker, metrics: Metrics) -> None:
+                 verifier: ProofChecker, metrics: Metrics,
+                 commit: Callable[[Sequence[int]], str] | None = None) -> None:
+        """``commit`` (the proof system's ``commit_message``) checks aggregates: a genesis with per-member
+        producers needs it (docs/consensus.md)."""
         if key.public_hex not in genesis.validators:
             raise MalformedMessage("this validator's key is not in the genesis validator set")
         self.bus, self.repo, self.blobs, self.genesis, self.key = bus, store, blobs, genesis, key
         self.id = key.public_hex
+        if genesis.producers and commit is None:
+            raise InputError("a genesis with per-member producers needs the aggregate check (commit)")
+        self.rounds = RoundKeeper(store, genesis, self.id, commit) if genesis.producers and commit else None
         self.metrics = metrics
         self.checker = TimedChecker(verifier, self.metrics)
         self._sub: Subscription | None = None
@@ -71,8 +85,9 @@ class Validator:
     async def start(self) -> None:
         await self._update_chain_metrics()
         index = self.genesis.validators.index(self.id)
-        self._sub = await self.bus.subscribe((TX_SUBMITTED, BLOCK_PROPOSED, BLOCK_FINALIZED),
-                                            f"validator-{index}", self.on_event, ack_wait_s=30, metrics=self.metrics)
+        (consumer,) = validator_consumers(index, secagg=self.rounds is not None)
+        self._sub = await self.bus.subscribe(consumer.filters, consumer.durable, self.on_event, ack_wait_s=30,
+                                            metrics=self.metrics)
 
     async def stop(self) -> None:
         if self._sub is not None:
@@ -85,11 +100,13 @@ class Validator:
     async def on_event(self, msg: Delivery) -> None:
         try:
             if msg.subject == TX_SUBMITTED:
-                await self.on_tx(msg.payload)
+                await self.on_tx(msg.payload, msg.stored_ms)
             elif msg.subject == BLOCK_PROPOSED:
                 await self.on_proposal(Proposal.from_dict(msg.payload))
             elif msg.subject == BLOCK_FINALIZED:
                 await self.on_finalized(Finalized.from_dict(msg.payload))
+            elif self.rounds is not None and self.rounds.handles(msg.subject):
+                await self.rounds.on_event(msg)
         except MalformedMessage as e:  # recorded here, then the bus terms the message
             await self._reject(msg.subject, msg.msg_id or "", 0, getattr(e, "reason", Reason.MALFORMED), str(e))
             raise
@@ -101,7 +118,7 @@ class Validator:
 
     # --- transactions ------------------------------------------------------------------------------------------
 
-    async def on_tx(self, payload: dict[str, Any]) -> None:
+    async def on_tx(self, payload: dict[str, Any], stored_ms: int = 0) -> None:
         self.metrics["zkpot_tx_received"].inc()
         try:
             tx = Transaction.from_dict(payload)
@@ -119,9 +136,13 @@ class Validator:
             return
         t = time.perf_counter()
         reason = check_tx(tx, self.genesis, view, None, self.checker)
+        if reason is Reason.MALFORMED and self.rounds is not None and await self.rounds.past_cutoff(tx):
+            reason = Reason.DEADLINE_PASSED  # no attestation after the cutoff: the round's tx set is closed
         if reason is Reason.MALFORMED:  # every rule but the proof passed: now fetch and verify it
             proof = await self._fetch(tx.proof_cid, MAX_PROOF_BYTES)
             reason = await asyncio.to_thread(check_tx, tx, self.genesis, view, proof, self.checker)
+        if self.rounds is not None and reason is Reason.OK:
+            await self.rounds.keep_tx(tx, stored_ms)
         attestation = Attestation(tx.tx_id, tx.round, self.id, reason is Reason.OK, reason).sign(self.key)
         await self.repo.add_verdict(attestation, tx, round(time.perf_counter() - t, 4))
         self._count(reason)
@@ -165,7 +186,7 @@ class Validator:
     async def on_proposal(self, proposal: Proposal) -> None:
         block = proposal.block
         stored = await self.repo.block(self.id, block.hash)
-        if stored is not None:  # judged before: the same vote again
+        if stored is not None and stored.vote_reason not in PER_PROPOSAL:  # judged before: the same vote again
             await self._publish_vote(self._vote(block, Reason(stored.vote_reason or Reason.OK)))
             return
         head = await self._head()
@@ -180,7 +201,10 @@ class Validator:
         if reason is Reason.OK and await self.repo.accept_once(self.id, block.header.height, block.hash) != block.hash:
             reason = Reason.EQUIVOCATION  # this replica already voted to accept another block at this height
         status = "voted" if reason is Reason.OK else "refused"
-        await self.repo.add_block(self.id, block, status, str(reason))
+        if stored is None:
+            await self.repo.add_block(self.id, block, status, str(reason))
+        elif status == "voted":  # refused before as another's proposal of the same block; now its proposer's
+            await self.repo.set_block_status(self.id, block.hash, status)
         self.metrics["zkpot_block_votes"].labels(str(reason)).inc()
         log.info("voted", extra={"block": block.hash, "height": block.header.height, "reason": str(reason)})
         await self._publish_vote(self._vote(block, reason))
@@ -238,8 +262,11 @@ class Validator:
     async def _judge(self, block: Block, proposal: Proposal, head: BlockHeader | None) -> Reason:
         model = await self._fetch(block.header.model_cid, MAX_MODEL_BYTES)
         used = await self.repo.commitments_used(self.id)
-        return await asyncio.to_thread(rvalidator.judge_block, self.genesis, head, block, proposal.attestations(),
-                                       model, used)
+        reason = await asyncio.to_thread(rvalidator.judge_block, self.genesis, head, block, proposal.attestations(),
+                                         model, used)
+        if reason is Reason.OK and self.rounds is not None:
+            reason = await self.rounds.judge(proposal, head, self._fetch)
+        return reason
 
     def _vote(self, block: Block, reason: Reason) -> Vote:
         return rvalidator.vote(self.key, block, reason)
