@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,15 @@ from zkpot.domain import (
     sha256_hex,
 )
 from zkpot.domain.events import Finalized, Proposal
+from zkpot.domain.verifiable import AggregateLayout, bn, encode, format_points
 from zkpot.metrics import Metrics
 from zkpot.ml import data as zdata
 from zkpot.ml.model import Arch, Weights, count_correct, init_weights, weights_from_bytes, weights_to_bytes
 from zkpot.roles import producer as rproducer
 from zkpot.roles.client import SealedModel, make_tx
 from zkpot.services.blobs import StoreBlobs
+from zkpot.services.masking import MaskingMember
+from zkpot.services.member_producer import MemberProducer
 from zkpot.services.producer import Producer
 from zkpot.services.prover import Prover
 from zkpot.services.trainer import Trainer
@@ -46,6 +49,7 @@ from zkpot.task import Keyring, RoundParams, initial_model_bytes, make_genesis
 from zkpot.zk.system import ProofResult, ProofSystem
 
 SAMPLES = 30  # public test samples the fake circuit "proves" accuracy on
+_C0 = bn.multiply(bn.G1, 7)
 WAIT_S = 60.0  # a bound on liveness, not a timing: a loaded 2-core CI machine is slow
 _PROOF_KEY = b"fake-proof-system"
 
@@ -102,6 +106,32 @@ class FakeSystem(ProofSystem):
         return FakeChecker()
 
 
+class HomomorphicFake(FakeSystem):
+    """A ``FakeSystem`` whose commitment is affine in the model's quantized message, like the fast circuit's KZG
+    commitment: C(m) = (sum_j m_j * (j + 2)) * G + C0 on BN254 (one scalar multiplication, so tests stay fast),
+    with the fast circuit's message layout. It supports verifiable aggregation; binding it is not (tests only)."""
+
+    kind = "homomorphic-fake"
+
+    def __init__(self, samples: int = SAMPLES) -> None:
+        super().__init__(samples)
+        from zkpot.zk.fast.aggregate import message_tensors
+        from zkpot.zk.fast.spec import FastCircuitSpec
+
+        tensors = message_tensors(FastCircuitSpec(samples=12, chunks=1, logrows=13), 1000)
+        self.layout = AggregateLayout(tensors, sum(t.size for t in tensors), format_points([_C0]))
+
+    def commitment(self, weights: Weights) -> str:
+        return self.commit_message(encode(self.layout, weights))
+
+    def aggregate_layout(self) -> AggregateLayout:
+        return self.layout
+
+    def commit_message(self, message: Sequence[int]) -> str:
+        scalar = sum(int(m) * (j + 2) for j, m in enumerate(message)) % bn.curve_order
+        return format_points([bn.add(bn.multiply(bn.G1, scalar), _C0)])
+
+
 class FakeChecker:
     """``ProofChecker`` of ``FakeSystem`` proofs; counts its checks."""
 
@@ -130,10 +160,15 @@ class Task:
     deadline_s: int = 60
     system: FakeSystem = dataclasses.field(default_factory=FakeSystem)
     member_provers: bool = False  # each member its own prover (Keyring.member_provers) instead of the pool
+    member_producers: bool = False  # each member its own producer, secure aggregation (needs HomomorphicFake)
+    grace_s: int = 1
+    view_timeout_s: int = 5
 
     def __post_init__(self) -> None:
-        self.keys = Keyring.generate(self.clients, self.validators, member_provers=self.member_provers)
-        params = RoundParams(round_deadline_s=self.deadline_s, accuracy_floor_pct=0)
+        self.keys = Keyring.generate(self.clients, self.validators, member_provers=self.member_provers,
+                                     member_producers=self.member_producers)
+        params = RoundParams(round_deadline_s=self.deadline_s, accuracy_floor_pct=0, grace_s=self.grace_s,
+                             view_timeout_s=self.view_timeout_s)
         self.genesis: Genesis = make_genesis(self.system, self.keys.public(), params, created_ms=1)
         self.store = MemoryStore()
         self.blobs = StoreBlobs(self.store)
@@ -152,8 +187,13 @@ class Task:
 
     def validator(self, i: int, store: MemoryValidatorRepo | None = None,
                   checker: FakeChecker | None = None) -> Validator:
+        commit = self.system.commit_message if self.member_producers else None
         return Validator(self.bus.peer(), store or MemoryValidatorRepo(), self.blobs, self.genesis,
-                         self.keys.validators[i], checker or FakeChecker(), Metrics("validator"))
+                         self.keys.validators[i], checker or FakeChecker(), Metrics("validator"), commit)
+
+    def member_producer(self, i: int, store: MemoryProducerRepo | None = None, rounds: int = 1) -> MemberProducer:
+        return MemberProducer(self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
+                              self.keys.producers[i], i, rounds, Metrics("block-producer"))
 
     def producer(self, store: MemoryProducerRepo | None = None, rounds: int = 1, bus: Bus | None = None) -> Producer:
         return Producer(bus or self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
@@ -161,8 +201,12 @@ class Task:
 
     def trainer(self, i: int, store: MemoryTrainerRepo | None = None, samples: int = 12) -> Trainer:
         shard = zdata.client_shard(i, self.clients).head(samples)
-        return Trainer(self.bus.peer(), store or MemoryTrainerRepo(), self.blobs, self.genesis,
-                       self.keys.clients[i], i, shard, self.keys.prover_box(i).public_hex, 1, Metrics("trainer"))
+        store = store or MemoryTrainerRepo()
+        bus, metrics = self.bus.peer(), Metrics("trainer")
+        masking = MaskingMember(bus, store, self.blobs, self.genesis, self.keys.clients[i], i, metrics) \
+            if self.member_producers else None
+        return Trainer(bus, store, self.blobs, self.genesis, self.keys.clients[i], i, shard,
+                       self.keys.prover_box(i).public_hex, 1, metrics, masking)
 
     def prover(self, store: MemoryProverRepo | None = None, member: int | None = None) -> Prover:
         """The shared pool's prover, or (``member``, with ``member_provers``) that member's own."""

@@ -1,0 +1,59 @@
+"""Rounds with no trusted party, every service on the in-memory bus: members mask their models (secure
+aggregation), each member runs a producer, the proven-best member's producer proposes, and the validators accept
+the block only when its global model is the aggregate of exactly its txs (docs/consensus.md)."""
+
+from __future__ import annotations
+
+from zkpot.bus.subjects import BLOCK_FINALIZED, SECAGG_MASKED, TX_SUBMITTED
+from zkpot.db.memory import MemoryValidatorRepo
+from zkpot.domain import Transaction
+from zkpot.domain.consensus import proposer_of_view, ranking
+from zkpot.domain.events import Finalized
+from zkpot.domain.secagg import decode_vector, lift
+from zkpot.domain.verifiable import aggregate_holds, integer_weight
+from zkpot.ml.model import weights_to_bytes
+from zkpot.roles.proposer import global_weights
+from zkpot.roles.validator import judge_aggregate
+
+from .support import HomomorphicFake, Task, eventually
+
+CLIENTS, VALIDATORS = 3, 4
+
+
+async def test_two_rounds_led_by_the_proven_best_member_each_aggregate_of_the_masked_models() -> None:
+    async with Task(clients=CLIENTS, validators=VALIDATORS, member_producers=True, system=HomomorphicFake(),
+                    deadline_s=8) as task:
+        replicas = MemoryValidatorRepo()
+        validators = [task.validator(i, replicas) for i in range(VALIDATORS)]
+        producers = [task.member_producer(i, rounds=2) for i in range(CLIENTS)]
+        services = [*validators, task.prover(), *(task.trainer(i) for i in range(CLIENTS)), *producers]
+        for service in services:
+            await service.start()
+        try:
+            finals = await eventually(lambda: len(task.payloads(BLOCK_FINALIZED)) >= 2 and
+                                      task.payloads(BLOCK_FINALIZED), "two final blocks")
+        finally:
+            for service in services:
+                await service.stop()
+
+    blocks = {f["proposal"]["block"]["header"]["height"]: Finalized.from_dict(f).block for f in finals}
+    genesis, layout = task.genesis, task.system.layout
+    assert genesis.producer == "" and genesis.aggregator_box_key == ""
+    head = None
+    for height in (1, 2):
+        block = blocks[height]
+        assert len(block.txs) == CLIENTS and block.header.producer == ""
+        assert block.proposer == proposer_of_view(genesis, ranking(list(block.txs)), block.view)
+        weights = [integer_weight(tx.n_train, tx.correct, genesis.aggregation) for tx in block.txs]
+        summed = lift(decode_vector(await task.blobs.get(block.header.aggregate_cid, 1 << 22), layout.elements))
+        assert aggregate_holds([tx.commitment for tx in block.txs], weights, layout.c0,
+                               task.system.commit_message(summed))
+        model = await task.blobs.get(block.header.model_cid, 1 << 22)
+        assert model == weights_to_bytes(global_weights(genesis, list(block.txs), summed)[1])
+        assert judge_aggregate(genesis, head, block, summed, task.system.commit_message(summed), model).value == "ok"
+        head = block.header
+    masked = task.payloads(SECAGG_MASKED)
+    assert len(masked) == 2 * CLIENTS
+    txs = [Transaction.from_dict(p) for p in task.payloads(TX_SUBMITTED)]
+    sealed_models = {tx.model_cid for tx in txs}
+    assert all(m["vector_cid"] not in sealed_models for m in masked)
