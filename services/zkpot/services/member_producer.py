@@ -240,7 +240,9 @@ class MemberProducer:
 
     async def _propose(self, round_: int, head: Block | None, opening: RoundOpen, txs: list[Transaction],
                        view: int) -> None:
-        block = await self._build(round_, head, opening, txs, view)
+        block = await self.tamper(await self._build(round_, head, opening, txs, view), head)
+        if block is None:
+            return
         atts: dict[str, list[Attestation]] = {}
         for row in await self.repo.observed(self.me, round_, "attestation"):
             att = Attestation.from_dict(row.payload)
@@ -254,6 +256,11 @@ class MemberProducer:
                                 ref=block.hash, payload={}, stored_ms=int(self.clock() * 1000))
         self.metrics["zkpot_proposals"].labels(str(view)).inc()
         log.info("proposed", extra={"round": round_, "view": view, "block": block.hash, "txs": len(block.txs)})
+
+    async def tamper(self, block: Block, head: Block | None) -> Block | None:
+        """What this producer proposes of the round's block: the block itself (an honest producer); a lying one
+        (``services.byzantine``) changes it, or proposes nothing (None)."""
+        return block
 
     async def _build(self, round_: int, head: Block | None, opening: RoundOpen, txs: list[Transaction],
                      view: int) -> Block:

@@ -38,6 +38,7 @@ from zkpot.ml.model import Arch, Weights, count_correct, init_weights, weights_f
 from zkpot.roles import producer as rproducer
 from zkpot.roles.client import SealedModel, make_tx
 from zkpot.services.blobs import StoreBlobs
+from zkpot.services.byzantine import ByzantineProducer, Plan
 from zkpot.services.masking import MaskingMember
 from zkpot.services.member_producer import MemberProducer
 from zkpot.services.producer import Producer
@@ -191,9 +192,12 @@ class Task:
         return Validator(self.bus.peer(), store or MemoryValidatorRepo(), self.blobs, self.genesis,
                          self.keys.validators[i], checker or FakeChecker(), Metrics("validator"), commit)
 
-    def member_producer(self, i: int, store: MemoryProducerRepo | None = None, rounds: int = 1) -> MemberProducer:
-        return MemberProducer(self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
-                              self.keys.producers[i], i, rounds, Metrics("block-producer"))
+    def member_producer(self, i: int, store: MemoryProducerRepo | None = None, rounds: int = 1,
+                        plan: Plan | None = None) -> MemberProducer:
+        """Member ``i``'s producer; with ``plan`` one that lies as the plan says (``services.byzantine``)."""
+        args = (self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
+                self.keys.producers[i], i, rounds, Metrics("block-producer"))
+        return ByzantineProducer(*args, plan=plan) if plan else MemberProducer(*args)
 
     def producer(self, store: MemoryProducerRepo | None = None, rounds: int = 1, bus: Bus | None = None) -> Producer:
         return Producer(bus or self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
@@ -292,10 +296,10 @@ class Unheard:
         return getattr(self.bus, name)
 
 
-async def eventually(check: Callable[[], Any], what: str = "the expected state") -> Any:
+async def eventually(check: Callable[[], Any], what: str = "the expected state", timeout_s: float = WAIT_S) -> Any:
     """Wait until ``check()`` (sync or async) gives something truthy, a state the services must reach; return it."""
     try:
-        async with asyncio.timeout(WAIT_S):
+        async with asyncio.timeout(timeout_s):
             while True:
                 found = check()
                 found = await found if inspect.isawaitable(found) else found

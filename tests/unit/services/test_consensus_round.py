@@ -4,7 +4,7 @@ the block only when its global model is the aggregate of exactly its txs (docs/c
 
 from __future__ import annotations
 
-from zkpot.bus.subjects import BLOCK_FINALIZED, SECAGG_MASKED, TX_SUBMITTED
+from zkpot.bus.subjects import BLOCK_FINALIZED, BLOCK_VOTE, SECAGG_MASKED, TX_SUBMITTED
 from zkpot.db.memory import MemoryValidatorRepo
 from zkpot.domain import Transaction
 from zkpot.domain.consensus import proposer_of_view, ranking
@@ -14,6 +14,7 @@ from zkpot.domain.verifiable import aggregate_holds, integer_weight
 from zkpot.ml.model import weights_to_bytes
 from zkpot.roles.proposer import global_weights
 from zkpot.roles.validator import judge_aggregate
+from zkpot.services.byzantine import ATTACKS, Plan
 
 from .support import HomomorphicFake, Task, eventually
 
@@ -57,3 +58,33 @@ async def test_two_rounds_led_by_the_proven_best_member_each_aggregate_of_the_ma
     txs = [Transaction.from_dict(p) for p in task.payloads(TX_SUBMITTED)]
     sealed_models = {tx.model_cid for tx in txs}
     assert all(m["vector_cid"] not in sealed_models for m in masked)
+
+
+async def test_a_lying_or_silent_leader_is_refused_or_skipped_and_the_next_by_rank_finalizes() -> None:
+    """Every producer lies when it leads (view 0), one attack per round; the second-ranked member's producer
+    proposes the honest block in view 1 and the chain goes on."""
+    plan = Plan(ATTACKS)
+    async with Task(clients=CLIENTS, validators=VALIDATORS, member_producers=True, system=HomomorphicFake(),
+                    deadline_s=10, view_timeout_s=4) as task:
+        replicas = MemoryValidatorRepo()
+        validators = [task.validator(i, replicas) for i in range(VALIDATORS)]
+        producers = [task.member_producer(i, rounds=len(ATTACKS), plan=plan) for i in range(CLIENTS)]
+        services = [*validators, task.prover(), *(task.trainer(i) for i in range(CLIENTS)), *producers]
+        for service in services:
+            await service.start()
+        try:
+            finals = await eventually(lambda: len(task.payloads(BLOCK_FINALIZED)) >= len(ATTACKS) and
+                                      task.payloads(BLOCK_FINALIZED), f"{len(ATTACKS)} final blocks", timeout_s=240)
+        finally:
+            for service in services:
+                await service.stop()
+
+    refusals = {(v["block_hash"], v["reason"]) for v in task.payloads(BLOCK_VOTE) if not v["accept"]}
+    by_reason = {reason for _, reason in refusals}
+    assert {"global_model_not_aggregate", "aggregate_mismatch", "omitted_tx"} <= by_reason
+    for f in finals:
+        block = Finalized.from_dict(f).block
+        ranked = ranking(list(block.txs))
+        assert block.view == 1 and block.proposer == proposer_of_view(task.genesis, ranked, 1)
+        assert len(block.txs) == CLIENTS  # nobody dropped: the honest fallback's block
+    assert sum(p.lies for p in producers) >= len(ATTACKS)  # type: ignore[attr-defined]
