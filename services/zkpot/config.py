@@ -68,6 +68,9 @@ ENV: tuple[Var, ...] = (
     Var("ZKPOT_ROUNDS", "stop opening rounds after this many (0: run forever)", (), "0"),
     Var("ZKPOT_PRODUCER_INDEX", "with per-member producers: the member (client index) whose producer this is",
         (), None),
+    Var("ZKPOT_BYZANTINE", "adversary tests and experiments only: this member's producer lies when it leads "
+        "(noise, own_model, drop_member, silent; comma-separated cycles over rounds; @2,4 only in those rounds)",
+        (), None),
     Var("ZKPOT_AGGREGATION_WORKERS", "processes re-deriving the members' weight commitments in parallel", (), "2"),
     # ipfs-gateway
     Var("ZKPOT_IPFS_BACKEND", "blob store behind the gateway: 'kubo' (RPC API) or 'local' (embedded CAS)",

@@ -50,6 +50,10 @@ class DevnetConfig:
     idle_clients: int = 0  # registered in genesis but run by no trainer (tests play them by hand)
     nats_auth: bool = True  # our own nats-server lets in only the parties' nkeys (ignored with nats_url)
     member_provers: bool = False  # one prover per member (its own keys, durable prover-<m>) instead of the pool
+    member_producers: bool = False  # one producer per member and secure aggregation: no trusted producer
+    byzantine: str = ""  # with member producers: every producer lies when it leads (ZKPOT_BYZANTINE, e.g. "noise")
+    view_timeout_s: int = 30
+    grace_s: int = 5
 
     def __post_init__(self) -> None:
         if min(self.validators, self.rounds) < 1 or min(self.clients, self.idle_clients, self.provers) < 0:
@@ -83,9 +87,10 @@ class Devnet:
         self.pg: EmbeddedPostgres | None = None
         self.procs: list[Proc] = []
         self.keys = Keyring.generate(config.clients + config.idle_clients, config.validators,
-                                     member_provers=config.member_provers)
-        self.genesis = make_genesis(self.circuit, self.keys.public(), RoundParams(round_deadline_s=config.deadline_s,
-                                                                            accuracy_floor_pct=20))
+                                     member_provers=config.member_provers, member_producers=config.member_producers)
+        params = RoundParams(round_deadline_s=config.deadline_s, accuracy_floor_pct=20, grace_s=config.grace_s,
+                             view_timeout_s=config.view_timeout_s)
+        self.genesis = make_genesis(self.circuit, self.keys.public(), params)
         self.nats_url = config.nats_url or ""
         self.database_url = config.database_url or ""  # once started: the read-only reader's (reports, tests)
         self.database_urls: dict[str, str] = {}  # each service's own role (zkpot.db.roles)
@@ -134,8 +139,14 @@ class Devnet:
         c = self.config
         self._spawn("ipfs-gateway", "ipfs-gateway", port=self.gateway_port,
                     ZKPOT_IPFS_BACKEND="local", ZKPOT_BLOB_DIR=str(self.root / "blobs"))
-        self._spawn("block-producer", "block-producer", ZKPOT_KEY_FILE=self._key("producer"),
-                    ZKPOT_AGGREGATOR_KEY_FILE=self._key("aggregator"), ZKPOT_ROUNDS=str(c.rounds))
+        if c.member_producers:  # each member's own producer: no aggregator key anywhere
+            lies = {"ZKPOT_BYZANTINE": c.byzantine} if c.byzantine else {}
+            for i in range(c.clients + c.idle_clients):
+                self._spawn(f"producer-{i}", "block-producer", None, ZKPOT_KEY_FILE=self._key(f"producer-{i}"),
+                            ZKPOT_PRODUCER_INDEX=str(i), ZKPOT_ROUNDS=str(c.rounds), **lies)
+        else:
+            self._spawn("block-producer", "block-producer", ZKPOT_KEY_FILE=self._key("producer"),
+                        ZKPOT_AGGREGATOR_KEY_FILE=self._key("aggregator"), ZKPOT_ROUNDS=str(c.rounds))
         for i in range(c.validators):
             self._spawn(f"validator-{i}", "validator", ZKPOT_KEY_FILE=self._key(f"validator-{i}"))
         if c.member_provers:  # each trainer's own prover, with its member's keys and seed
@@ -170,7 +181,8 @@ class Devnet:
     def _nats_identity(self, name: str, service: str) -> str:
         """The NATS identity a devnet process connects as (pool provers share the pool's; a member's own prover
         ``prover-<m>`` is its own)."""
-        if service == "prover" and self.config.member_provers:
+        if (service == "prover" and self.config.member_provers) or (
+                service == "block-producer" and self.config.member_producers):
             return name
         return {"block-producer": "producer", "prover": "prover"}.get(service, name)
 

@@ -26,7 +26,8 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
     config = DevnetConfig(root=args.dir, clients=args.clients, validators=args.validators, provers=args.provers,
                           rounds=args.rounds, epochs=args.epochs, deadline_s=args.deadline, nats_url=args.nats_url,
                           database_url=args.database_url, idle_clients=args.idle_clients,
-                          member_provers=args.member_provers)
+                          member_provers=args.member_provers, member_producers=not args.single_producer,
+                          byzantine=args.byzantine or "", view_timeout_s=args.view_timeout)
     samples = args.samples or registry.DEFAULT_SAMPLES[args.pipeline]
     with step(f"{args.pipeline} circuit over {samples} samples (keys derived once, then cached)") as update:
         circuit = registry.build(args.pipeline, samples, progress=update)
@@ -36,7 +37,8 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
         with step("starting nats-server and PostgreSQL"):
             net.start_servers()
         provers = args.clients if args.member_provers else args.provers
-        with step(f"starting {1 + 1 + args.validators + provers + args.clients} service processes"):
+        producers = 1 if args.single_producer else args.clients + args.idle_clients
+        with step(f"starting {1 + producers + args.validators + provers + args.clients} service processes"):
             net.start_services()
         if args.detach:
             out.print(f"devnet running from {net.root}; `zkpot devnet down --dir {args.dir}` stops it")
@@ -125,6 +127,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("--provers", type=int, default=1, help="a shared prover pool (demo trust model)")
     up.add_argument("--member-provers", action="store_true",
                     help="each trainer its own prover (own keys, reads only its member's jobs) instead of the pool")
+    up.add_argument("--single-producer", action="store_true",
+                    help="the first design: one trusted producer that decrypts every model (default: each member "
+                         "runs a producer and the models are aggregated securely, docs/consensus.md)")
+    up.add_argument("--byzantine", metavar="ATTACKS", help="every member's producer lies when it leads: noise, "
+                    "own_model, drop_member, silent (comma-separated: one per round, cycling)")
+    up.add_argument("--view-timeout", type=int, default=30, help="seconds each proposer has before the next by rank")
     up.add_argument("--rounds", type=int, default=3)
     up.add_argument("--pipeline", choices=registry.PIPELINES, default=registry.DEFAULT_PIPELINE,
                     help="proof pipeline (default fast: the test set fixed in the circuit, chunked proofs)")

@@ -165,3 +165,15 @@ def secagg_params(genesis: Genesis) -> tuple[int, int]:
     if not 1 <= threshold <= degree + 1:
         raise ValueError(f"a threshold of {threshold} cannot be met in a neighbourhood of {degree + 1}")
     return degree, threshold
+
+
+def effective_cutoff(genesis: Genesis, round_: int, masked: Iterable[Stored], deadline_ms: int) -> int:
+    """The round's cutoff: its deadline, or earlier the store time of the last member's masked input when every
+    genesis member's masked input was stored by the deadline (a round everyone joined closes as soon as it can).
+    The store times are the bus server's, so every party that holds the inputs computes the same cutoff; one that
+    does not hold them all yet waits for the deadline or for them."""
+    first = first_per_member(genesis, round_, masked, deadline_ms)
+    times = [s.stored_ms for s in masked if first.get(s.message.client) is s.message]
+    if len(first) == len(genesis.clients) and times:
+        return max(times)
+    return deadline_ms

@@ -75,12 +75,15 @@ async def build_producer(s: Settings, m: Metrics) -> Service:
 
 async def _member_producer(s: Settings, m: Metrics, genesis: Genesis, circuit: ProofSystem) -> Service:
     """A member's own block producer (ZKPOT_PRODUCER_INDEX: its member's client index)."""
+    from zkpot.services.byzantine import ByzantineProducer, Plan
     from zkpot.services.member_producer import MemberProducer
 
     deps = await d.connect(s)
-    return d.Hosted(MemberProducer(deps.bus, ProducerRepo(deps.engine), deps.gateway, genesis, circuit,
-                                   SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")),
-                                   s.int("ZKPOT_PRODUCER_INDEX"), s.int("ZKPOT_ROUNDS"), m), deps)
+    args = (deps.bus, ProducerRepo(deps.engine), deps.gateway, genesis, circuit,
+            SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), s.int("ZKPOT_PRODUCER_INDEX"), s.int("ZKPOT_ROUNDS"),
+            m)
+    lies = s.get("ZKPOT_BYZANTINE")  # the adversary tests and experiments only
+    return d.Hosted(ByzantineProducer(*args, plan=Plan.parse(lies)) if lies else MemberProducer(*args), deps)
 
 
 def _checked_genesis(s: Settings, circuit: ProofSystem) -> Genesis:

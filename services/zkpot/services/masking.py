@@ -30,7 +30,14 @@ from zkpot.bus.parties import TRAINER_SECAGG
 from zkpot.bus.subjects import SECAGG_KEYS, SECAGG_MASKED, SECAGG_SHARES, TX_ATTESTED, secagg_subject
 from zkpot.db.stores import TrainerStore
 from zkpot.domain import Attestation, BoxKeyPair, Genesis, Reason, SigningKey, Transaction, open_sealed
-from zkpot.domain.consensus import Stored, attested_ids, first_per_member, secagg_params, survivors
+from zkpot.domain.consensus import (
+    Stored,
+    attested_ids,
+    effective_cutoff,
+    first_per_member,
+    secagg_params,
+    survivors,
+)
 from zkpot.domain.encoding import canonical
 from zkpot.domain.errors import Unauthorized
 from zkpot.domain.secagg import MaskedInput, MaskKeys, Member, SecAggError, ShareBundle, encode_vector, neighbours
@@ -160,6 +167,8 @@ class MaskingMember:
                 await self._mask(round_, member, own_tx[0].payload, bundle, bundles, cutoff, now)
             return
         masked_input = MaskedInput.from_dict(own["own_masked"][0].payload)
+        cutoff = effective_cutoff(self.genesis, round_, await self._stored(round_, "masked_input", MaskedInput),
+                                  cutoff)
         if not own["own_reveal"] and now >= cutoff + self.genesis.grace_s * 500:
             member.mask([0] * self.layout.elements, {v: bundles[v] for v in masked_input.neighbours})
             try:

@@ -44,6 +44,7 @@ from zkpot.domain.consensus import (
     Stored,
     aggregatable_txs,
     attested_ids,
+    effective_cutoff,
     first_per_member,
     ranking,
     secagg_params,
@@ -197,14 +198,16 @@ class MemberProducer:
         round_ = head.header.round + 1 if head else 1
         parent = head.hash if head else self.genesis.genesis_hash
         opening = await self._opening(round_, parent, head)
-        clock = RoundClock(opening.deadline_ms, self.genesis.grace_s * 1000, self.genesis.view_timeout_s * 1000)
+        cutoff = effective_cutoff(self.genesis, round_, await self._stored(round_, "masked_input", MaskedInput),
+                                  opening.deadline_ms)
+        clock = RoundClock(cutoff, self.genesis.grace_s * 1000, self.genesis.view_timeout_s * 1000)
         view = clock.view_at(int(self.clock() * 1000))
         if view is None:
             return
-        txs, ranked = await self._aggregatable(round_, opening.deadline_ms)
+        txs, ranked = await self._aggregatable(round_, cutoff)
         for k in views_of(self.genesis, ranked, self.me, view):
             if not await self.repo.observed(self.me, height, f"own_proposal_{k}"):
-                await self._propose(round_, head, opening, txs, k)
+                await self._propose(round_, head, opening, cutoff, txs, k)
 
     async def _opening(self, round_: int, parent: str, head: Block | None) -> RoundOpen:
         """The round's opening (the first stored that builds on this tip); publishes this producer's if none."""
@@ -238,9 +241,9 @@ class MemberProducer:
 
     # --- proposing ---------------------------------------------------------------------------------------------
 
-    async def _propose(self, round_: int, head: Block | None, opening: RoundOpen, txs: list[Transaction],
-                       view: int) -> None:
-        block = await self.tamper(await self._build(round_, head, opening, txs, view), head)
+    async def _propose(self, round_: int, head: Block | None, opening: RoundOpen, cutoff: int,
+                       txs: list[Transaction], view: int) -> None:
+        block = await self.tamper(await self._build(round_, head, cutoff, txs, view), head)
         if block is None:
             return
         atts: dict[str, list[Attestation]] = {}
@@ -262,7 +265,7 @@ class MemberProducer:
         (``services.byzantine``) changes it, or proposes nothing (None)."""
         return block
 
-    async def _build(self, round_: int, head: Block | None, opening: RoundOpen, txs: list[Transaction],
+    async def _build(self, round_: int, head: Block | None, cutoff: int, txs: list[Transaction],
                      view: int) -> Block:
         header = head.header if head else None
         built = self._built.get(round_)
@@ -272,10 +275,10 @@ class MemberProducer:
             attested = attested_ids(self.genesis, round_, atts)
             valid = list(first_per_member(self.genesis, round_,
                                           [Stored(t, 0) for t in every if t.tx_id in attested]).values())
-            aggregate = await self._aggregate(round_, opening.deadline_ms, attested, txs) if txs else None
+            aggregate = await self._aggregate(round_, cutoff, attested, txs) if txs else None
             initial = 0 if header or txs else count_correct(self.arch, weights_from_bytes(
                 self.arch, initial_model_bytes(self.arch)), self._test)
-            built = make_block(self.genesis, header, round_, opening.deadline_ms, txs, dropouts(valid, txs),
+            built = make_block(self.genesis, header, round_, cutoff, txs, dropouts(valid, txs),
                                aggregate, self.key, 0, initial)
             self._built = {round_: built}
         return Block.create(built.header, built.txs, built.rejected, self.key, view=view)

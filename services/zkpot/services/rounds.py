@@ -24,6 +24,7 @@ from zkpot.domain.consensus import (
     aggregatable_txs,
     attested_ids,
     check_tx_set,
+    effective_cutoff,
     proposer_of_view,
     ranking,
     survivors,
@@ -89,9 +90,12 @@ class RoundKeeper:
         proposal is early for its view by this replica's clock (it is judged when the view comes)."""
         block = proposal.block
         round_, parent = block.header.round, block.header.prev_hash
-        cutoff = await self.cutoff(round_, parent)
-        if cutoff is None:
+        deadline = await self.cutoff(round_, parent)
+        if deadline is None:
             raise RetryLater(f"no opening of round {round_} on {parent[:12]} yet", delay_s=2)
+        masked = [Stored(MaskedInput.from_dict(r.payload), r.stored_ms)
+                  for r in await self.repo.observed(self.me, round_, "masked_input")]
+        cutoff = effective_cutoff(self.genesis, round_, masked, deadline)
         clock = RoundClock(cutoff, self.genesis.grace_s * 1000, self.genesis.view_timeout_s * 1000)
         view = clock.view_at(int(self.clock() * 1000) + CLOCK_SKEW_MS)
         if view is None or view < block.view:

@@ -133,3 +133,20 @@ def test_with_member_producers_a_block_names_no_header_producer_and_a_genesis_pr
     old_style = build_chain(1).blocks[0]
     assert _check_producer(old_style, g) is Reason.BAD_PRODUCER
     assert _check_producer(good, GENESIS) is Reason.BAD_PRODUCER  # a proposer field in a single-producer chain
+
+
+def test_a_round_every_member_masked_in_closes_at_the_last_masked_input() -> None:
+    from zkpot.domain.consensus import Stored, effective_cutoff
+    from zkpot.domain.secagg import MaskedInput
+
+    def masked(i: int) -> MaskedInput:
+        return MaskedInput(1, CLIENTS[i].public_hex, "ab" * 32, "cd" * 32, "bafy", ()).sign(CLIENTS[i])
+
+    deadline = 10_000
+    all_in = [Stored(masked(i), 1_000 * (i + 1)) for i in range(len(CLIENTS))]
+    assert effective_cutoff(G, 1, all_in, deadline) == 3_000
+    assert effective_cutoff(G, 1, all_in[:2], deadline) == deadline  # one member missing: wait for the deadline
+    late = [*all_in[:2], Stored(masked(2), 12_000)]
+    assert effective_cutoff(G, 1, late, deadline) == deadline
+    again = [*all_in, Stored(dataclasses.replace(masked(0), tx_id="ef" * 32).sign(CLIENTS[0]), 5_000)]
+    assert effective_cutoff(G, 1, again, deadline) == 3_000  # a member's second input changes nothing
