@@ -3,7 +3,9 @@
 Input: the genesis, the finalized bundles as the network published them (block + attestations + votes), a way to
 fetch blobs by CID (the CID is checked on every read), and the circuit this node derived. Nothing the producer
 stored is trusted: hashes, signatures, quorums, Merkle roots, the leader rule, commitment freshness, every proof,
-and every global model's hash and accuracy are recomputed here.
+and every global model's hash and accuracy are recomputed here. With per-member producers also every aggregate:
+the block's S must open the weighted sum of its txs' commitments and decode to its global model, and its proposer
+must be the producer of the view it names (docs/consensus.md).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from zkpot.domain import Attestation, Genesis, Reason, Vote, check_model_bytes, verify_chain
+from zkpot.domain import Attestation, Genesis, Reason, Vote, check_model_bytes, sha256_hex, verify_chain
+from zkpot.domain.consensus import proposer_of_view, ranking
 from zkpot.domain.events import Finalized
+from zkpot.domain.secagg import decode_vector, lift
 from zkpot.domain.validation import check_proof
-from zkpot.roles.validator import global_correct
+from zkpot.roles.validator import aggregate_layout, global_correct, judge_aggregate
 from zkpot.task import check_circuit
 from zkpot.zk.system import ProofSystem
 
@@ -64,6 +68,9 @@ def audit(genesis: Genesis, finals: Sequence[Finalized], fetch: Fetch, circuit: 
     for height, block in enumerate(blocks, start=1):
         problems = [f"chain rule: {failures[height]}"] if height in failures else []
         problems += _model_problems(genesis, block, fetch)
+        if genesis.producers:
+            problems += _aggregate_problems(genesis, block, blocks[height - 2].header if height > 1 else None,
+                                            fetch, circuit)
         verified = 0
         for tx in block.txs:
             reason = check_proof(tx, fetch(tx.proof_cid), verifier, genesis)
@@ -85,3 +92,20 @@ def _model_problems(genesis: Genesis, block: Any, fetch: Fetch) -> list[str]:
     if correct != block.header.global_correct:
         return [f"global accuracy claimed {block.header.global_correct}, recomputed {correct}"]
     return []
+
+
+def _aggregate_problems(genesis: Genesis, block: Any, prev: Any, fetch: Fetch, circuit: ProofSystem) -> list[str]:
+    """The block's proposer holds its view, and its global model is the aggregate of exactly its txs."""
+    problems = []
+    if block.proposer != proposer_of_view(genesis, ranking(list(block.txs)), block.view):
+        problems.append(f"proposer {block.proposer[:12]} is not the producer of view {block.view}")
+    summed = commitment = None
+    if block.txs:
+        elements = aggregate_layout(genesis).elements
+        blob = fetch(block.header.aggregate_cid) if block.header.aggregate_cid else None
+        if blob is None or sha256_hex(blob) != block.header.aggregate_sha256:
+            return [*problems, f"aggregate {block.header.aggregate_cid or '(none)'} unavailable or not its hash"]
+        summed = lift(decode_vector(blob, elements))
+        commitment = circuit.commit_message(summed)
+    reason = judge_aggregate(genesis, prev, block, summed, commitment, fetch(block.header.model_cid))
+    return problems + ([f"aggregate: {reason}"] if reason is not Reason.OK else [])
