@@ -54,6 +54,7 @@ class DevnetConfig:
     byzantine: str = ""  # with member producers: every producer lies when it leads (ZKPOT_BYZANTINE, e.g. "noise")
     view_timeout_s: int = 30
     grace_s: int = 5
+    secagg_threshold: int = 0  # 0: more than half of each neighbourhood
 
     def __post_init__(self) -> None:
         if min(self.validators, self.rounds) < 1 or min(self.clients, self.idle_clients, self.provers) < 0:
@@ -89,7 +90,7 @@ class Devnet:
         self.keys = Keyring.generate(config.clients + config.idle_clients, config.validators,
                                      member_provers=config.member_provers, member_producers=config.member_producers)
         params = RoundParams(round_deadline_s=config.deadline_s, accuracy_floor_pct=20, grace_s=config.grace_s,
-                             view_timeout_s=config.view_timeout_s)
+                             view_timeout_s=config.view_timeout_s, secagg_threshold=config.secagg_threshold)
         self.genesis = make_genesis(self.circuit, self.keys.public(), params)
         self.nats_url = config.nats_url or ""
         self.database_url = config.database_url or ""  # once started: the read-only reader's (reports, tests)

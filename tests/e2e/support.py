@@ -69,7 +69,8 @@ class Harness:
         events = Collector()
         durable = WATCH.name if net.nats_auth else f"e2e-{int(time.time() * 1000)}"
         await bus.subscribe(WATCH.filters, durable, events.on_event)
-        return cls(net, bus, await as_(f"trainer-{member}"), await as_("producer"), GatewayClient(net.gateway_url),
+        producer = "producer-0" if net.genesis.producers else "producer"  # per-member producers: member 0's
+        return cls(net, bus, await as_(f"trainer-{member}"), await as_(producer), GatewayClient(net.gateway_url),
                    events)
 
     async def close(self) -> None:

@@ -70,7 +70,7 @@ class Observer:
 
 
 WATCH = Observer("watch", (ROUND_OPEN, TX_SUBMITTED, TX_ATTESTED, PROOF_DONE, BLOCK_PROPOSED, BLOCK_VOTE,
-                          BLOCK_FINALIZED))
+                          BLOCK_FINALIZED, *SECAGG))
 # The load test plays members: it submits their transactions (signed with their keys) and follows the chain.
 LOADTEST = Observer("loadtest", (ROUND_OPEN, TX_ATTESTED, BLOCK_PROPOSED, BLOCK_FINALIZED), (TX_SUBMITTED,))
 
