@@ -8,17 +8,22 @@
 # --member-provers (or MEMBER_PROVERS=1): each member m also gets its own prover's prover-<m>.key,
 # prover-<m>-signer.key and nats-prover-<m>.nk (`zkpot keys gen --member-provers`), the NATS block is
 # `zkpot nats config --member-provers`, and DIR/values.yaml sets prover.perMember: true.
-# Usage: k8s/dev-keys.sh [--clients M] [--validators N] [--member-provers] [--out DIR] [--namespace NS] [--secret NAME]
+# --member-producers (or MEMBER_PRODUCERS=1): each member m gets its own block producer's producer-<m>.key and
+# nats-producer-<m>.nk and no aggregator exists (`zkpot keys gen --member-producers`, docs/consensus.md), and
+# DIR/values.yaml sets blockProducer.perMember: true.
+# Usage: k8s/dev-keys.sh [--clients M] [--validators N] [--member-provers] [--member-producers] [--out DIR]
+#        [--namespace NS] [--secret NAME]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLIENTS=3 VALIDATORS=4 OUT=.cache/dev-keys NAMESPACE=zkpot SECRET=zkpot-keys
-MEMBER_PROVERS="${MEMBER_PROVERS:-0}"
+MEMBER_PROVERS="${MEMBER_PROVERS:-0}" MEMBER_PRODUCERS="${MEMBER_PRODUCERS:-0}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --clients) CLIENTS="$2"; shift 2 ;;
     --validators) VALIDATORS="$2"; shift 2 ;;
     --member-provers) MEMBER_PROVERS=1; shift ;;
+    --member-producers) MEMBER_PRODUCERS=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
     --namespace) NAMESPACE="$2"; shift 2 ;;
     --secret) SECRET="$2"; shift 2 ;;
@@ -28,12 +33,14 @@ done
 ZKPOT="${ZKPOT:-$(command -v zkpot || echo .venv/bin/zkpot)}"
 KUBECTL="${KUBECTL:-$(command -v kubectl || echo .cache/k8s-tools/bin/kubectl)}"
 
-PER_MEMBER=false MODE=()
+PER_MEMBER=false MODE=() PRODUCERS=false GEN=()
 if [[ "$MEMBER_PROVERS" == 1 ]]; then PER_MEMBER=true MODE=(--member-provers); fi
+if [[ "$MEMBER_PRODUCERS" == 1 ]]; then PRODUCERS=true GEN=(--member-producers); fi
 
 rm -rf "$OUT/keys"
 mkdir -p "$OUT"
-"$ZKPOT" keys gen --out "$OUT/keys" --clients "$CLIENTS" --validators "$VALIDATORS" "${MODE[@]}" >/dev/null
+"$ZKPOT" keys gen --out "$OUT/keys" --clients "$CLIENTS" --validators "$VALIDATORS" "${MODE[@]}" "${GEN[@]}" \
+  >/dev/null
 "$ZKPOT" nats config --keys "$OUT/keys/public.json" --out "$OUT/keys/nats-authorization.conf" "${MODE[@]}"
 "$KUBECTL" create secret generic "$SECRET" --namespace "$NAMESPACE" --from-file="$OUT/keys" \
   --dry-run=client --output yaml > "$OUT/secret.yaml"
@@ -49,6 +56,8 @@ validator:
   replicas: $VALIDATORS
 prover:
   perMember: $PER_MEMBER
+blockProducer:
+  perMember: $PRODUCERS
 VALUES
 echo "dev-keys: $CLIENTS clients, $VALIDATORS validators, member provers: $PER_MEMBER (DEVELOPMENT keys) in $OUT"
 echo "  kubectl create namespace $NAMESPACE && kubectl apply -f $OUT/secret.yaml"

@@ -57,7 +57,8 @@ def expected_items(doc: dict[str, Any], values: dict[str, Any]) -> set[str]:
         "validator": ({f"validator-{index}.key"}, {f"nats-validator-{index}.nk"}),
         "prover": ({f"prover-{index}.key", f"prover-{index}-signer.key"}, {f"nats-prover-{index}.nk"})
         if values["prover"]["perMember"] else ({"prover.key", "prover-signer.key"}, {"nats-prover.nk"}),
-        "block-producer": ({"producer.key", "aggregator.key"}, {"nats-producer.nk"}),
+        "block-producer": ({f"producer-{index}.key"}, {f"nats-producer-{index}.nk"})
+        if values["blockProducer"]["perMember"] else ({"producer.key", "aggregator.key"}, {"nats-producer.nk"}),
         "nats-provision": (set() if values["keys"]["publicJson"] else {"public.json"}, {"nats-operator.nk"}),
         "circuit-setup": (set() if values["keys"]["publicJson"] else {"public.json"}, set()),
         "nats": ({"nats-authorization.conf"} if auth and not values["nats"]["auth"]["authorization"] else set(),
@@ -98,6 +99,7 @@ def test_one_statefulset_per_member_and_validator(name: str) -> None:
     ["--set", "nats.auth.enabled=false"],
     ["--set", "prover.perMember=true", "--set", "trainer.replicas=2", "--set", "trainer.firstIndex=1"],
     ["--set", "prover.perMember=true", "--set", "nats.auth.enabled=false"],
+    ["--set", "blockProducer.perMember=true", "--set", "trainer.replicas=2", "--set", "trainer.firstIndex=1"],
     ["--set", "loadtest.enabled=true", "--set", "loadtest.clients=2", "--set", "validator.firstIndex=2"],
 ])
 def test_overrides_keep_each_pod_to_its_own_files(extra: list[str]) -> None:
@@ -151,3 +153,14 @@ def test_each_trainer_keeps_its_own_data_volume() -> None:
         assert claim["metadata"]["name"] == "data" and claim["spec"]["storageClassName"] == "standard"
     # PVC data-<statefulset>-0: one per member, stable across restarts and rescheduling
     assert len({f"data-{d['metadata']['name']}-0" for d in sets}) == len(sets) == 3
+
+
+def test_member_producers_are_one_statefulset_each_with_no_aggregator_key() -> None:
+    docs = template_docs(["--set", "blockProducer.perMember=true", "--set", "trainer.replicas=3"])
+    sets = [d for d in workloads(docs) if component(d) == "block-producer"]
+    assert [(d["kind"], d["metadata"]["name"]) for d in sets] == [
+        ("StatefulSet", f"zkpot-block-producer-{i}") for i in range(3)]
+    for i, doc in enumerate(sets):
+        env = {e["name"]: e.get("value") for e in pod_spec(doc)["containers"][0]["env"]}
+        assert env["ZKPOT_PRODUCER_INDEX"] == str(i) and "ZKPOT_AGGREGATOR_KEY_FILE" not in env
+        assert "aggregator.key" not in secret_items(doc)

@@ -18,9 +18,10 @@ from zkpot.task import read_public_keys
 
 
 def parties_of(public: dict[str, Any], member_provers: bool = False) -> Parties:
-    """The NATS parties public.json describes."""
+    """The NATS parties public.json describes (per-member producers when it lists ``producers``)."""
     try:
-        return Parties(len(public["clients"]), len(public["validators"]), member_provers=member_provers)
+        return Parties(len(public["clients"]), len(public["validators"]), member_provers=member_provers,
+                       member_producers=bool(public.get("producers")))
     except (KeyError, TypeError) as e:
         raise InputError(f"public keys lack {e}") from e
 

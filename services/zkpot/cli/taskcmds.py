@@ -12,7 +12,8 @@ from zkpot.task import Keyring, RoundParams, make_genesis, read_public_keys, wri
 
 
 def cmd_keys_gen(args: argparse.Namespace) -> int:
-    keys = Keyring.generate(args.clients, args.validators, member_provers=args.member_provers)
+    keys = Keyring.generate(args.clients, args.validators, member_provers=args.member_provers,
+                            member_producers=args.member_producers)
     keys.write(args.out)
     out.print(f"wrote {len(keys.files())} secret key files and public.json to {args.out} (keep the .key files secret)")
     return 0
@@ -72,6 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--clients", type=int, default=4)
     gen.add_argument("--validators", type=int, default=4)
+    gen.add_argument("--member-producers", action="store_true",
+                     help="each member its own block producer (producer-<m>.key) and no aggregator: secure, "
+                          "verifiable aggregation (docs/consensus.md)")
     gen.add_argument("--member-provers", action="store_true",
                      help="each member its own prover (box, signing and NATS keys prover-<m>) instead of one shared")
     gen.set_defaults(func=cmd_keys_gen)
