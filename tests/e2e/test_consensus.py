@@ -231,7 +231,7 @@ async def _forged(world: World, block: Block, circuit: ProofSystem) -> tuple[Blo
     return Block.create(header, block.txs, block.rejected, proposer, view=block.view), blob
 
 
-def test_the_devnet_writes_no_plain_model_key(world: World) -> None:
+async def test_the_devnet_writes_no_plain_model_key(world: World) -> None:
     public = json.loads((world.net.root / "keys" / "public.json").read_text())
     assert public["producers"] == list(world.net.genesis.producers)
     assert os.path.exists(world.net.root / "keys" / "producer-0.key")
