@@ -44,6 +44,7 @@ class BlockSummary:
     global_accuracy: float
     round_s: float
     proof_s_mean: float | None
+    view: int = 0  # with per-member producers: the view its proposer held (0: the proven-best member's)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -101,7 +102,8 @@ class Watcher:
             leader_correct=h.leader_correct, samples=h.samples, accepted=h.accepted, rejected=h.rejected,
             global_accuracy=round(h.global_correct / max(1, h.global_samples), 4),
             round_s=round(time.monotonic() - cur.opened, 1) if cur.opened else 0.0,
-            proof_s_mean=round(statistics.mean(cur.proof_s), 1) if cur.proof_s and cur.round == h.round else None))
+            proof_s_mean=round(statistics.mean(cur.proof_s), 1) if cur.proof_s and cur.round == h.round else None,
+            view=final.block.view))
         if len(self.blocks) >= self.rounds:
             self.finished.set()
 
