@@ -96,6 +96,8 @@ class MemberProducer:
         self.threshold = secagg_params(genesis)[1]
         self._test = zdata.public_test_set(genesis.samples)
         self._built: dict[int, Block] = {}  # round -> the round's block, once built (the same in every view)
+        self._times: dict[str, float] = {}  # block hash -> when this producer proposed it (the phase metrics)
+        self._collected: set[int] = set()  # rounds whose collection phase is counted
         self._wake = asyncio.Event()
         self._sub: Subscription | None = None
         self._driver: asyncio.Task[None] | None = None
@@ -204,6 +206,10 @@ class MemberProducer:
         view = clock.view_at(int(self.clock() * 1000))
         if view is None:
             return
+        opened = opening.deadline_ms - self.genesis.round_deadline_s * 1000
+        if round_ not in self._collected:  # once a round: from its opening to its cutoff
+            self._collected.add(round_)
+            self.metrics["zkpot_round_phase_seconds"].labels("collection").observe(max(0, cutoff - opened) / 1000)
         txs, ranked = await self._aggregatable(round_, cutoff)
         for k in views_of(self.genesis, ranked, self.me, view):
             if not await self.repo.observed(self.me, height, f"own_proposal_{k}"):
@@ -258,6 +264,7 @@ class MemberProducer:
         await self.repo.observe(self.me, kind=f"own_proposal_{view}", round=block.header.height, sender=self.me,
                                 ref=block.hash, payload={}, stored_ms=int(self.clock() * 1000))
         self.metrics["zkpot_proposals"].labels(str(view)).inc()
+        self._times.setdefault(block.hash, time.monotonic())
         log.info("proposed", extra={"round": round_, "view": view, "block": block.hash, "txs": len(block.txs)})
 
     async def tamper(self, block: Block, head: Block | None) -> Block | None:
@@ -289,6 +296,7 @@ class MemberProducer:
         vectors = {c: MaskedVector.from_blob(m, await self.blobs.get(m.vector_cid, 32 * self.arch.n_params() + 64),
                                              self.arch.n_params()) for c, m in inputs.items()}
         reveals = list(first_per_member(self.genesis, round_, await self._stored(round_, "reveal", Reveal)).values())
+        started = time.monotonic()
         summed = await asyncio.to_thread(_unmask, keys, vectors, reveals, self.threshold, round_)
         total, weights = global_weights(self.genesis, txs, summed)
         blob = encode_vector(to_field(summed))
@@ -297,6 +305,7 @@ class MemberProducer:
         model_cid = await self.blobs.put(BlobKind.GLOBAL, model, round=round_)
         commitment = await asyncio.to_thread(self.system.commit_message, summed)
         correct = count_correct(self.arch, weights, self._test)
+        self.metrics["zkpot_round_phase_seconds"].labels("aggregation").observe(time.monotonic() - started)
         log.info("aggregated", extra={"round": round_, "members": len(txs), "total": total, "correct": correct})
         return Aggregate(cid, sha256_hex(blob), commitment, total, model_cid, sha256_hex(model), correct)
 
@@ -319,6 +328,9 @@ class MemberProducer:
             if await self.repo.observe(self.me, kind="final", round=height, sender=proposal.block.signer,
                                        ref=block_hash, payload=final.to_dict(), stored_ms=int(self.clock() * 1000)):
                 self._record_final(proposal.block)
+                if block_hash in self._times:  # this producer proposed it: from its proposal to final
+                    self.metrics["zkpot_round_phase_seconds"].labels("finalization").observe(
+                        time.monotonic() - self._times.pop(block_hash))
             return True
         return False
 
