@@ -126,20 +126,28 @@ def make_block(
 ) -> Block:
     """The signed block of a round: txs sorted by id, leader by the rule, counts and the global model."""
     ordered = sorted(txs, key=lambda tx: tx.tx_id)
+    header = round_header(genesis, prev, round_, ordered, len(rejected), model, key.public_hex, now_ms)
+    return Block.create(header, ordered, list(rejected), key)
+
+
+def round_header(genesis: Genesis, prev: BlockHeader | None, round_: int, ordered: Sequence[Transaction],
+                 rejected: int, model: GlobalModel, producer: str, timestamp_ms: int, **more: object) -> BlockHeader:
+    """The header of a round's block over ``ordered`` (txs in tx-id order): height and link, the leader by the
+    rule, the Merkle root, the counts and the global model; ``more`` sets the later fields (the aggregate's)."""
     leader = select_leader(ordered)
-    header = BlockHeader(
+    return BlockHeader(
         height=1 if prev is None else prev.height + 1,
         round=round_,
         prev_hash=genesis.genesis_hash if prev is None else prev.block_hash,
-        timestamp_ms=now_ms,
-        producer=key.public_hex,
+        timestamp_ms=timestamp_ms,
+        producer=producer,
         leader_client=leader.client if leader else "",
         leader_tx=leader.tx_id if leader else "",
         leader_correct=leader.correct if leader else 0,
         samples=genesis.samples,
         tx_root=merkle_root([tx.tx_id for tx in ordered]),
         accepted=len(ordered),
-        rejected=len(rejected),
+        rejected=rejected,
         model_cid=model.cid,
         model_sha256=model.sha256,
         model_commitment=model.commitment,
@@ -147,5 +155,5 @@ def make_block(
         global_samples=genesis.samples,
         aggregation=genesis.aggregation,
         genesis_hash=genesis.genesis_hash,
+        **more,  # type: ignore[arg-type]
     )
-    return Block.create(header, ordered, list(rejected), key)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from zkpot.domain import Block, BlockHeader, Genesis, Reason, RejectedTx, SigningKey, Transaction, merkle_root
-from zkpot.domain.consensus import ranking
+from zkpot.domain import Block, BlockHeader, Genesis, Reason, RejectedTx, SigningKey, Transaction
 from zkpot.domain.limits import MAX_REJECTED
 from zkpot.domain.verifiable import decode, integer_weight
 from zkpot.ml.model import Weights
+from zkpot.roles.producer import GlobalModel, round_header
 from zkpot.roles.validator import aggregate_layout
 
 
@@ -56,36 +56,13 @@ def make_block(genesis: Genesis, prev: BlockHeader | None, round_: int, cutoff_m
     if bool(txs) != (aggregate is not None):
         raise ValueError("a block has an aggregate exactly when it includes transactions")
     ordered = sorted(txs, key=lambda tx: tx.tx_id)
-    leader = ranking(ordered)[0] if ordered else None
     if aggregate is None:
-        model = (prev.model_cid, prev.model_sha256, prev.model_commitment, prev.global_correct) if prev else (
-            genesis.initial_model_cid, genesis.initial_model_sha256, "", initial_correct)
-        named = ("", "", 0)
+        model = GlobalModel(prev.model_cid, prev.model_sha256, prev.model_commitment, prev.global_correct) if prev \
+            else GlobalModel(genesis.initial_model_cid, genesis.initial_model_sha256, "", initial_correct)
+        named: dict[str, object] = {}
     else:
-        model = (aggregate.model_cid, aggregate.model_sha256, aggregate.commitment, aggregate.correct)
-        named = (aggregate.cid, aggregate.sha256, aggregate.total)
-    header = BlockHeader(
-        height=1 if prev is None else prev.height + 1,
-        round=round_,
-        prev_hash=genesis.genesis_hash if prev is None else prev.block_hash,
-        timestamp_ms=cutoff_ms,
-        producer="",
-        leader_client=leader.client if leader else "",
-        leader_tx=leader.tx_id if leader else "",
-        leader_correct=leader.correct if leader else 0,
-        samples=genesis.samples,
-        tx_root=merkle_root([tx.tx_id for tx in ordered]),
-        accepted=len(ordered),
-        rejected=len(rejected),
-        model_cid=model[0],
-        model_sha256=model[1],
-        model_commitment=model[2],
-        global_correct=model[3],
-        global_samples=genesis.samples,
-        aggregation=genesis.aggregation,
-        genesis_hash=genesis.genesis_hash,
-        aggregate_cid=named[0],
-        aggregate_sha256=named[1],
-        aggregate_total=named[2],
-    )
+        model = GlobalModel(aggregate.model_cid, aggregate.model_sha256, aggregate.commitment, aggregate.correct)
+        named = {"aggregate_cid": aggregate.cid, "aggregate_sha256": aggregate.sha256,
+                 "aggregate_total": aggregate.total}
+    header = round_header(genesis, prev, round_, ordered, len(rejected), model, "", cutoff_ms, **named)
     return Block.create(header, ordered, list(rejected), key, view=view)

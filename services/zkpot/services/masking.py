@@ -49,6 +49,7 @@ from zkpot.metrics import Metrics
 from zkpot.ml.model import Arch, Weights, weights_from_bytes
 from zkpot.roles.validator import aggregate_layout
 from zkpot.services.blobs import Blobs
+from zkpot.services.runtime import cancel
 
 log = logging.getLogger("zkpot.masking")
 POLL_S = 0.5
@@ -80,10 +81,7 @@ class MaskingMember:
         self._driver = asyncio.create_task(self._drive())
 
     async def stop(self) -> None:
-        if self._driver:
-            self._driver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._driver
+        await cancel(self._driver)
         if self._sub:
             await self._sub.stop()
 

@@ -73,6 +73,7 @@ from zkpot.roles import producer as rproducer
 from zkpot.roles.proposer import Aggregate, dropouts, global_weights, make_block
 from zkpot.services.blobs import Blobs
 from zkpot.services.masking import check_sender
+from zkpot.services.runtime import cancel
 from zkpot.task import initial_model_bytes
 from zkpot.zk.system import ProofSystem
 
@@ -113,10 +114,7 @@ class MemberProducer:
         self._driver = asyncio.create_task(self._drive())
 
     async def stop(self) -> None:
-        if self._driver:
-            self._driver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._driver
+        await cancel(self._driver)
         if self._sub:
             await self._sub.stop()
 

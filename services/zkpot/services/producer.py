@@ -55,6 +55,7 @@ from zkpot.ml.model import Arch, Weights, count_correct, weights_from_bytes, wei
 from zkpot.pool import spawn_pool
 from zkpot.roles import producer as rproducer
 from zkpot.services.blobs import Blobs
+from zkpot.services.runtime import cancel
 from zkpot.storage.errors import StorageError
 from zkpot.task import initial_model_bytes
 from zkpot.zk.system import ProofSystem
@@ -105,10 +106,7 @@ class Producer:
         self._driver = asyncio.create_task(self._drive())
 
     async def stop(self) -> None:
-        if self._driver:
-            self._driver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._driver
+        await cancel(self._driver)
         await asyncio.gather(*(s.stop() for s in self._subs))
         if self.pool:
             self.pool.shutdown(wait=True, cancel_futures=True)
