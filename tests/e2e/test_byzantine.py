@@ -39,7 +39,7 @@ async def run(circuit: ProofSystem, tmp_path_factory: pytest.TempPathFactory) ->
                                                                                                       Harness]]:
     config = DevnetConfig(root=tmp_path_factory.mktemp("devnet"), clients=CLIENTS, validators=VALIDATORS,
                           rounds=len(ATTACKS), epochs=10, deadline_s=300, member_producers=True,
-                          byzantine=",".join(ATTACKS), view_timeout_s=20)
+                          byzantine=",".join(ATTACKS), view_timeout_s=10)
     net = Devnet(config, circuit)
     net.prepare()
     h: Harness | None = None

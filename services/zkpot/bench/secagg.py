@@ -37,6 +37,8 @@ def measure(system: ProofSystem, members: int, degree: int, dropped: int = 0,
     threshold = (min(len(h) for h in hoods.values()) + 1) // 2 + 1  # more than half of each neighbourhood
     group = [Member(k, ROUND, hoods[k.public_hex], SeededRandomness(k.public_hex.encode())) for k in keys]
     models = [encode(layout, init_weights(system.arch, 100 + i)) for i in range(members)]
+    weights = [300 + i for i in range(members)]  # integer FedAvg weights (n_train), as a round has them
+    inputs = [[a * v for v in m] for a, m in zip(weights, models, strict=True)]
     t: dict[str, list[float]] = {"keys": [], "share": [], "mask": [], "reveal": []}
     size: dict[str, list[int]] = {"keys": [], "shares": [], "masked": [], "reveal": []}
     progress(f"{members} members: keys")
@@ -55,7 +57,7 @@ def measure(system: ProofSystem, members: int, degree: int, dropped: int = 0,
         size["shares"].append(len(canonical(bundles[m.client].to_dict())))
     progress(f"{members} members: masked vectors")
     masked = {}
-    for m, x in zip(group[dropped:], models[dropped:], strict=True):
+    for m, x in zip(group[dropped:], inputs[dropped:], strict=True):
         t0 = time.perf_counter()
         y, _ = m.mask(x, bundles)
         blob = encode_vector(y)
@@ -76,13 +78,13 @@ def measure(system: ProofSystem, members: int, degree: int, dropped: int = 0,
     t0 = time.perf_counter()
     summed = unmask(adverts, {u: masked[u] for u in survivors}, reveals, threshold, ROUND)
     unmask_s = time.perf_counter() - t0
-    expected = [sum(col) for col in zip(*models[dropped:], strict=True)]
+    expected = [sum(col) for col in zip(*inputs[dropped:], strict=True)]
     t0 = time.perf_counter()
     commitment = system.commit_message(summed)
     commit_s = time.perf_counter() - t0
     members_c = [system.commit_message(x) for x in models[dropped:]]  # what each member's proof exposes
     t0 = time.perf_counter()
-    holds = aggregate_holds(members_c, [1] * len(members_c), layout.c0, commitment)
+    holds = aggregate_holds(members_c, weights[dropped:], layout.c0, commitment)
     combine_s = time.perf_counter() - t0
     per_member = {k: round(statistics.mean(v)) for k, v in size.items() if v}
     return {
