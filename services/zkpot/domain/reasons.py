@@ -51,6 +51,7 @@ class Reason(enum.StrEnum):
     WRONG_PROPOSER = "wrong_proposer"
     AGGREGATE_MISMATCH = "aggregate_mismatch"
     GLOBAL_MODEL_NOT_AGGREGATE = "global_model_not_aggregate"
+    AGGREGATE_UNOPENABLE = "aggregate_unopenable"
     # events that make a service act (round.open, jobs.prove, proof.done)
     UNKNOWN_SIGNER = "unknown_signer"
     WRONG_SUBJECT = "wrong_subject"
@@ -103,6 +104,8 @@ DESCRIPTIONS: dict[Reason, str] = {
     Reason.WRONG_PROPOSER: "the proposal is not from the producer of the proven-best member whose view it is",
     Reason.AGGREGATE_MISMATCH: "the aggregate does not open the weighted sum of the included txs' commitments",
     Reason.GLOBAL_MODEL_NOT_AGGREGATE: "the global model is not the aggregate decoded by the genesis rule",
+    Reason.AGGREGATE_UNOPENABLE: "the survivors' masked vectors sum to nothing their commitments open (a member "
+                                 "masked with garbage): the round's txs are left out and the model carries over",
     Reason.SECAGG_TOO_FEW_SHARES: "fewer than the threshold of shares to rebuild a secure-aggregation secret",
     Reason.SECAGG_BAD_SHARE: "a secure-aggregation share does not open, parse or rebuild a secret that checks",
     Reason.SECAGG_BAD_KEY: "a secure-aggregation key is malformed or does not match the key it was advertised as",

@@ -47,6 +47,14 @@ def dropouts(attested: Sequence[Transaction], included: Sequence[Transaction]) -
     return [RejectedTx(tx.tx_id, tx.client, Reason.MODEL_UNAVAILABLE) for tx in gone][:MAX_REJECTED]
 
 
+def unopenable(attested: Sequence[Transaction], included: Sequence[Transaction]) -> list[RejectedTx]:
+    """A round whose aggregate opens no commitment (a member masked with garbage): its aggregatable txs are left
+    out as ``aggregate_unopenable`` beside the dropouts, and the model carries over."""
+    out = [RejectedTx(tx.tx_id, tx.client, Reason.AGGREGATE_UNOPENABLE) for tx in sorted(included,
+                                                                                         key=lambda t: t.tx_id)]
+    return (out + dropouts(attested, included))[:MAX_REJECTED]
+
+
 def make_block(genesis: Genesis, prev: BlockHeader | None, round_: int, cutoff_ms: int,
                txs: Sequence[Transaction], rejected: Sequence[RejectedTx], aggregate: Aggregate | None,
                key: SigningKey, view: int, initial_correct: int = 0) -> Block:

@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 from zkpot.domain import Block, sha256_hex
 from zkpot.domain.merkle import merkle_root
-from zkpot.domain.secagg import encode_vector, to_field
+from zkpot.domain.secagg import R, encode_vector, to_field
 from zkpot.domain.verifiable import decode, encode
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
 from zkpot.ml.model import count_correct, weights_from_bytes, weights_to_bytes
 from zkpot.roles.validator import aggregate_layout
+from zkpot.services.masking import MaskingMember
 from zkpot.services.member_producer import MAX_MODEL_BYTES, MemberProducer
 
 ATTACKS = ("noise", "own_model", "drop_member", "silent")
@@ -102,3 +103,11 @@ class ByzantineProducer(MemberProducer):
                         "aggregate_sha256": sha256_hex(blob), "model_commitment": self.system.commit_message(summed)}
         header = dataclasses.replace(block.header, **changes)
         return Block.create(header, block.txs, block.rejected, self.key, view=block.view)
+
+
+class GarbageMasker(MaskingMember):
+    """A member that publishes its masked vector with garbage added: the round's sum then opens no commitment
+    (the round finalizes without its txs, ``aggregate_unopenable``, and the model carries over)."""
+
+    def outgoing(self, masked: list[int]) -> list[int]:
+        return [(masked[0] + 1) % R, *masked[1:]]

@@ -193,11 +193,16 @@ class MaskingMember:
         a = integer_weight(tx.n_train, tx.correct, self.genesis.aggregation)
         x = await asyncio.to_thread(lambda: [a * v for v in encode(self.layout, weights)])
         y, _ = await asyncio.to_thread(member.mask, x, bundles)
-        blob = encode_vector(y)
+        blob = encode_vector(self.outgoing(y))
         cid = await self.blobs.put(BlobKind.MASKED, blob, round=round_)
         await self._publish_once(round_, "own_masked", "masked", member.masked_input(tx_id, blob, cid))
         self.metrics["zkpot_secagg_bytes"].labels("masked").inc(len(blob))
         log.info("masked vector published", extra={"round": round_, "bytes": len(blob), "waiting": len(waiting)})
+
+    def outgoing(self, masked: list[int]) -> list[int]:
+        """The masked vector this member publishes: its own (an honest member); a lying one
+        (``services.byzantine.GarbageMasker``) changes it."""
+        return masked
 
     async def _reveal(self, round_: int, member: Member, keys: list[Stored], bundles: dict[str, ShareBundle],
                       cutoff: int) -> None:

@@ -64,13 +64,15 @@ from zkpot.domain.secagg import (
     unmask,
 )
 from zkpot.domain.validation import check_certificate
+from zkpot.domain.verifiable import aggregate_holds, integer_weight
 from zkpot.errors import InputError
 from zkpot.gateway.wire import BlobKind
 from zkpot.metrics import Metrics
 from zkpot.ml import data as zdata
 from zkpot.ml.model import Arch, count_correct, weights_from_bytes, weights_to_bytes
 from zkpot.roles import producer as rproducer
-from zkpot.roles.proposer import Aggregate, dropouts, global_weights, make_block
+from zkpot.roles.proposer import Aggregate, dropouts, global_weights, make_block, unopenable
+from zkpot.roles.validator import aggregate_layout
 from zkpot.services.blobs import Blobs
 from zkpot.services.masking import check_sender
 from zkpot.services.runtime import cancel
@@ -96,7 +98,7 @@ class MemberProducer:
         self.arch = Arch(tuple(int(n) for n in genesis.arch["layers"]))
         self.threshold = secagg_params(genesis)[1]
         self._test = zdata.public_test_set(genesis.samples)
-        self._built: dict[int, Block] = {}  # round -> the round's block, once built (the same in every view)
+        self._built: dict[tuple[int, frozenset[str]], Block] = {}  # (round, its txs) -> its block, built once
         self._times: dict[str, float] = {}  # block hash -> when this producer proposed it (the phase metrics)
         self._collected: set[int] = set()  # rounds whose collection phase is counted
         self._wake = asyncio.Event()
@@ -273,19 +275,25 @@ class MemberProducer:
     async def _build(self, round_: int, head: Block | None, cutoff: int, txs: list[Transaction],
                      view: int) -> Block:
         header = head.header if head else None
-        built = self._built.get(round_)
-        if built is None or {t.tx_id for t in built.txs} != {t.tx_id for t in txs}:
+        key = (round_, frozenset(t.tx_id for t in txs))
+        built = self._built.get(key)
+        if built is None:
             atts = [Attestation.from_dict(r.payload) for r in await self.repo.observed(self.me, round_, "attestation")]
             every = [Transaction.from_dict(r.payload) for r in await self.repo.observed(self.me, round_, "tx")]
             attested = attested_ids(self.genesis, round_, atts)
             valid = list(first_per_member(self.genesis, round_,
                                           [Stored(t, 0) for t in every if t.tx_id in attested]).values())
             aggregate = await self._aggregate(round_, cutoff, attested, txs) if txs else None
+            rejected = dropouts(valid, txs)
+            if aggregate is not None and not _opens(self.genesis, txs, aggregate):
+                log.error("the round's aggregate opens no commitment: a member masked with garbage; the model "
+                          "carries over", extra={"round": round_})
+                rejected = unopenable(valid, txs)
+                txs, aggregate = [], None
             initial = 0 if header or txs else count_correct(self.arch, weights_from_bytes(
                 self.arch, initial_model_bytes(self.arch)), self._test)
-            built = make_block(self.genesis, header, round_, cutoff, txs, dropouts(valid, txs),
-                               aggregate, self.key, 0, initial)
-            self._built = {round_: built}
+            built = make_block(self.genesis, header, round_, cutoff, txs, rejected, aggregate, self.key, 0, initial)
+            self._built = {key: built}
         return Block.create(built.header, built.txs, built.rejected, self.key, view=view)
 
     async def _aggregate(self, round_: int, cutoff: int, attested: set[str], txs: list[Transaction]) -> Aggregate:
@@ -347,6 +355,12 @@ class MemberProducer:
         log.info("block final", extra={"height": h.height, "round": h.round, "block": block.hash,
                                        "proposer": block.signer[:12], "view": block.view,
                                        "global_correct": h.global_correct})
+
+
+def _opens(genesis: Genesis, txs: list[Transaction], aggregate: Aggregate) -> bool:
+    weights = [integer_weight(tx.n_train, tx.correct, genesis.aggregation) for tx in txs]
+    return aggregate_holds([tx.commitment for tx in txs], weights, aggregate_layout(genesis).c0,
+                           aggregate.commitment)
 
 
 def _unmask(keys: dict[str, MaskKeys], vectors: dict[str, MaskedVector], reveals: list[Reveal], threshold: int,

@@ -15,7 +15,7 @@ from typing import Any
 
 from zkpot.bus import Delivery
 from zkpot.bus.errors import RetryLater
-from zkpot.bus.subjects import ROUND_OPEN, SECAGG_KEYS, TX_ATTESTED
+from zkpot.bus.subjects import ROUND_OPEN, SECAGG_KEYS, SECAGG_MASKED, SECAGG_REVEAL, TX_ATTESTED
 from zkpot.db.stores import ObservedStore
 from zkpot.domain import Attestation, Block, BlockHeader, Genesis, Reason, Transaction
 from zkpot.domain.consensus import (
@@ -25,13 +25,25 @@ from zkpot.domain.consensus import (
     attested_ids,
     check_tx_set,
     effective_cutoff,
+    first_per_member,
     proposer_of_view,
     ranking,
+    secagg_params,
     survivors,
 )
 from zkpot.domain.events import Proposal, RoundOpen
-from zkpot.domain.secagg import MaskedInput, MaskKeys, decode_vector, lift
+from zkpot.domain.secagg import (
+    MaskedInput,
+    MaskedVector,
+    MaskKeys,
+    Reveal,
+    SecAggError,
+    decode_vector,
+    lift,
+    unmask,
+)
 from zkpot.domain.secagg.messages import vector_sha256
+from zkpot.domain.verifiable import aggregate_holds, integer_weight
 from zkpot.roles import validator as rvalidator
 from zkpot.services.masking import check_sender
 
@@ -43,7 +55,8 @@ class RoundKeeper:
                  commit: Callable[[Sequence[int]], str], *, clock: Callable[[], float] = time.time) -> None:
         """``commit`` is the proof system's ``commit_message`` (KZG commitment of an integer message)."""
         self.repo, self.genesis, self.me, self.commit, self.clock = store, genesis, replica, commit, clock
-        self.elements = rvalidator.aggregate_layout(genesis).elements
+        self.layout = rvalidator.aggregate_layout(genesis)
+        self.elements = self.layout.elements
 
     def handles(self, subject: str) -> bool:
         return subject in (ROUND_OPEN, TX_ATTESTED) or subject.startswith("zkpot.secagg.")
@@ -59,10 +72,9 @@ class RoundKeeper:
             att.authorize(g.validators, Reason.UNKNOWN_SIGNER, f"attestation {att.attestation_id}")
             kind, round_, sender, ref = "attestation", att.round, att.validator, att.attestation_id
         else:
-            cls: Any = MaskKeys if subject.startswith(SECAGG_KEYS[:-1]) else MaskedInput
+            kind, cls = next(v for k, v in SECAGG.items() if subject.startswith(k[:-1]))
             message = cls.from_dict(msg.payload)
             check_sender(g, message, subject)
-            kind = "mask_keys" if cls is MaskKeys else "masked_input"
             round_, sender, ref = message.round, message.client, message.payload_id
         await self.repo.observe(self.me, kind=kind, round=round_, sender=sender, ref=ref, payload=msg.payload,
                                 stored_ms=msg.stored_ms)
@@ -102,7 +114,10 @@ class RoundKeeper:
             wait = clock.view_start_ms(block.view) - int(self.clock() * 1000)
             raise RetryLater(f"proposal for view {block.view} before it starts", delay_s=max(1.0, wait / 1000))
         expected = await self._expected(round_, cutoff, proposal)
-        reason = check_tx_set(block.txs, expected)
+        if expected and not block.txs and _claims_unopenable(block, expected):  # the txs left out, rightly?
+            reason = await self._unopenable(round_, cutoff, proposal, expected, blobs_get)
+        else:
+            reason = check_tx_set(block.txs, expected)
         if reason is Reason.OK and proposer_of_view(self.genesis, ranking(expected), block.view) != block.proposer:
             reason = Reason.WRONG_PROPOSER
         if reason is Reason.OK and block.header.timestamp_ms != cutoff:
@@ -111,17 +126,44 @@ class RoundKeeper:
             return reason
         return await self._aggregate(block, head, blobs_get)
 
-    async def _expected(self, round_: int, cutoff: int, proposal: Proposal) -> list[Transaction]:
-        """The aggregatable txs by this replica's messages (and the attestations the proposal carries)."""
+    async def _survivors(self, round_: int, cutoff: int, proposal: Proposal) -> tuple[dict[str, MaskKeys],
+                                                                                     dict[str, MaskedInput]]:
         atts = [Attestation.from_dict(r.payload) for r in await self.repo.observed(self.me, round_, "attestation")]
         atts += [a for s in proposal.attested for a in s.attestations]
         keys = [Stored(MaskKeys.from_dict(r.payload), r.stored_ms)
                 for r in await self.repo.observed(self.me, round_, "mask_keys")]
         masked = [Stored(MaskedInput.from_dict(r.payload), r.stored_ms)
                   for r in await self.repo.observed(self.me, round_, "masked_input")]
-        _, inputs = survivors(self.genesis, round_, keys, masked, attested_ids(self.genesis, round_, atts), cutoff)
+        return survivors(self.genesis, round_, keys, masked, attested_ids(self.genesis, round_, atts), cutoff)
+
+    async def _expected(self, round_: int, cutoff: int, proposal: Proposal) -> list[Transaction]:
+        """The aggregatable txs by this replica's messages (and the attestations the proposal carries)."""
+        _, inputs = await self._survivors(round_, cutoff, proposal)
         txs = [Transaction.from_dict(r.payload) for r in await self.repo.observed(self.me, round_, "tx")]
         return aggregatable_txs(txs + list(proposal.block.txs), inputs)
+
+    async def _unopenable(self, round_: int, cutoff: int, proposal: Proposal, expected: list[Transaction],
+                          blobs_get: Any) -> Reason:
+        """OK when this replica, unmasking the round from the public messages itself, finds that the survivors'
+        sum opens no commitment (the block then rightly leaves the txs out); OMITTED_TX when it opens."""
+        keys, inputs = await self._survivors(round_, cutoff, proposal)
+        vectors = {}
+        for client, m in inputs.items():
+            blob = await blobs_get(m.vector_cid, 32 * self.elements + 64)
+            if blob is None:
+                raise RetryLater(f"masked vector {m.vector_cid} unavailable", delay_s=2)
+            vectors[client] = MaskedVector.from_blob(m, blob, self.elements)
+        reveals = list(first_per_member(self.genesis, round_, [Stored(Reveal.from_dict(r.payload), r.stored_ms)
+                                         for r in await self.repo.observed(self.me, round_, "reveal")]).values())
+        try:
+            summed = await asyncio.to_thread(unmask, keys, vectors, reveals, secagg_params(self.genesis)[1], round_)
+        except SecAggError as e:
+            raise RetryLater(f"cannot unmask round {round_} yet: {e.detail}", delay_s=2) from e
+        weights = [integer_weight(tx.n_train, tx.correct, self.genesis.aggregation) for tx in expected]
+        commitment = await asyncio.to_thread(self.commit, summed)
+        if aggregate_holds([tx.commitment for tx in expected], weights, self.layout.c0, commitment):
+            return Reason.OMITTED_TX
+        return Reason.OK
 
     async def _aggregate(self, block: Block, head: BlockHeader | None, blobs_get: Any) -> Reason:
         header = block.header
@@ -134,3 +176,13 @@ class RoundKeeper:
                 commitment = await asyncio.to_thread(self.commit, summed)
         return await asyncio.to_thread(rvalidator.judge_aggregate, self.genesis, head, block, summed, commitment,
                                        model)
+
+
+SECAGG: dict[str, tuple[str, Any]] = {SECAGG_KEYS: ("mask_keys", MaskKeys),
+                                      SECAGG_MASKED: ("masked_input", MaskedInput), SECAGG_REVEAL: ("reveal", Reveal)}
+
+
+def _claims_unopenable(block: Block, expected: list[Transaction]) -> bool:
+    """The empty block lists every aggregatable tx as ``aggregate_unopenable``."""
+    claimed = {r.tx_id for r in block.rejected if r.reason == Reason.AGGREGATE_UNOPENABLE}
+    return claimed == {tx.tx_id for tx in expected}

@@ -203,11 +203,12 @@ class Task:
         return Producer(bus or self.bus.peer(), store or MemoryProducerRepo(), self.blobs, self.genesis, self.system,
                         self.keys.producer, self.keys.aggregator, rounds, Metrics("block-producer"), pool=threads)
 
-    def trainer(self, i: int, store: MemoryTrainerRepo | None = None, samples: int = 12) -> Trainer:
+    def trainer(self, i: int, store: MemoryTrainerRepo | None = None, samples: int = 12,
+                masker: type[MaskingMember] = MaskingMember) -> Trainer:
         shard = zdata.client_shard(i, self.clients).head(samples)
         store = store or MemoryTrainerRepo()
         bus, metrics = self.bus.peer(), Metrics("trainer")
-        masking = MaskingMember(bus, store, self.blobs, self.genesis, self.keys.clients[i], i, metrics) \
+        masking = masker(bus, store, self.blobs, self.genesis, self.keys.clients[i], i, metrics) \
             if self.member_producers else None
         return Trainer(bus, store, self.blobs, self.genesis, self.keys.clients[i], i, shard,
                        self.keys.prover_box(i).public_hex, 1, metrics, masking)

@@ -14,7 +14,8 @@ from zkpot.domain.verifiable import aggregate_holds, integer_weight
 from zkpot.ml.model import weights_to_bytes
 from zkpot.roles.proposer import global_weights
 from zkpot.roles.validator import judge_aggregate
-from zkpot.services.byzantine import ATTACKS, Plan
+from zkpot.services.byzantine import ATTACKS, GarbageMasker, Plan
+from zkpot.services.masking import MaskingMember
 
 from .support import HomomorphicFake, Task, eventually
 
@@ -23,7 +24,7 @@ CLIENTS, VALIDATORS = 3, 4
 
 async def test_two_rounds_led_by_the_proven_best_member_each_aggregate_of_the_masked_models() -> None:
     async with Task(clients=CLIENTS, validators=VALIDATORS, member_producers=True, system=HomomorphicFake(),
-                    deadline_s=8) as task:
+                    deadline_s=30) as task:
         replicas = MemoryValidatorRepo()
         validators = [task.validator(i, replicas) for i in range(VALIDATORS)]
         producers = [task.member_producer(i, rounds=2) for i in range(CLIENTS)]
@@ -65,7 +66,7 @@ async def test_a_lying_or_silent_leader_is_refused_or_skipped_and_the_next_by_ra
     proposes the honest block in view 1 and the chain goes on."""
     plan = Plan(ATTACKS)
     async with Task(clients=CLIENTS, validators=VALIDATORS, member_producers=True, system=HomomorphicFake(),
-                    deadline_s=10, view_timeout_s=4) as task:
+                    deadline_s=30, view_timeout_s=4) as task:
         replicas = MemoryValidatorRepo()
         validators = [task.validator(i, replicas) for i in range(VALIDATORS)]
         producers = [task.member_producer(i, rounds=len(ATTACKS), plan=plan) for i in range(CLIENTS)]
@@ -88,3 +89,27 @@ async def test_a_lying_or_silent_leader_is_refused_or_skipped_and_the_next_by_ra
         assert block.view == 1 and block.proposer == proposer_of_view(task.genesis, ranked, 1)
         assert len(block.txs) == CLIENTS  # nobody dropped: the honest fallback's block
     assert sum(p.lies for p in producers) >= len(ATTACKS)  # type: ignore[attr-defined]
+
+
+async def test_a_member_masking_with_garbage_costs_the_round_its_txs_not_the_chain() -> None:
+    """One member adds garbage to its masked vector: the survivors' sum opens no commitment, so every honest
+    proposer leaves the round's txs out (``aggregate_unopenable``) and the validators, unmasking the round
+    themselves, accept that; the model carries over and the chain goes on."""
+    async with Task(clients=CLIENTS, validators=VALIDATORS, member_producers=True, system=HomomorphicFake(),
+                    deadline_s=30) as task:
+        replicas = MemoryValidatorRepo()
+        validators = [task.validator(i, replicas) for i in range(VALIDATORS)]
+        producers = [task.member_producer(i, rounds=1) for i in range(CLIENTS)]
+        trainers = [task.trainer(i, masker=GarbageMasker if i == 0 else MaskingMember) for i in range(CLIENTS)]
+        services = [*validators, task.prover(), *trainers, *producers]
+        for service in services:
+            await service.start()
+        try:
+            finals = await eventually(lambda: task.payloads(BLOCK_FINALIZED), "a final block")
+        finally:
+            for service in services:
+                await service.stop()
+
+    block = Finalized.from_dict(finals[0]).block
+    assert block.txs == () and block.header.model_cid == task.genesis.initial_model_cid
+    assert {r.reason for r in block.rejected} == {"aggregate_unopenable"} and len(block.rejected) == CLIENTS
