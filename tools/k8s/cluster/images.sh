@@ -17,7 +17,6 @@ set -euo pipefail
 BASE_IMAGE="${BASE_IMAGE:-zkpot-local/bookworm:1}"
 WHEELHOUSE="$K8S_CACHE/wheelhouse"
 CTX="$K8S_CACHE/image-ctx"
-PY="${PYTHON:-python3}"
 
 declare -A TAG=(
   [pause]="$PAUSE_IMAGE" [coredns]="$COREDNS_IMAGE"

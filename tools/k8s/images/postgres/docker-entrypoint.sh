@@ -28,13 +28,13 @@ if [ "$1" = postgres ]; then
       --auth-host=scram-sha-256 -D "$PGDATA"
     unset LD_PRELOAD NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP
     printf "\nhost all all all scram-sha-256\n" >> "$PGDATA/pg_hba.conf"
-    pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
+    pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=/var/run/postgresql -p 5432" -w start
     if [ "$POSTGRES_DB" != postgres ]; then
-      psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
+      psql -h /var/run/postgresql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
     fi
     pg_ctl -D "$PGDATA" -m fast -w stop
     echo "PostgreSQL init process complete; ready for start up."
   fi
-  exec postgres -c listen_addresses='*' "${@:2}"
+  exec postgres -c listen_addresses='*' -c unix_socket_directories=/var/run/postgresql "${@:2}"
 fi
 exec "$@"
