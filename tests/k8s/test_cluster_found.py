@@ -1,0 +1,23 @@
+"""Chart bugs the real cluster (`make k8s-e2e`, tools/k8s/e2e.sh) found, each pinned here offline."""
+
+from __future__ import annotations
+
+from .chart import docs_of, template_docs  # noqa: F401
+
+
+def job(docs: list[dict], component: str) -> dict:
+    [j] = [d for d in docs if d["kind"] == "Job" and d["metadata"]["labels"]["app.kubernetes.io/component"] == component]
+    return j
+
+
+def test_circuit_setup_takes_its_own_resources() -> None:
+    """circuitSetup.resources set (k8s/values/e2e.yaml sizes it for a 2-CPU node) failed the install: the
+    template piped the map into nindent ("wrong type for value; expected string")."""
+    own = {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+    docs = template_docs(["--set", "circuitSetup.resources.requests.cpu=200m",
+                          "--set", "circuitSetup.resources.requests.memory=1Gi",
+                          "--set-string", "circuitSetup.resources.limits.cpu=2", "--set", "circuitSetup.resources.limits.memory=2Gi"])
+    [container] = job(docs, "circuit-setup")["spec"]["template"]["spec"]["containers"]
+    assert container["resources"] == own
+    [container] = job(template_docs(), "circuit-setup")["spec"]["template"]["spec"]["containers"]
+    assert container["resources"]["requests"]["cpu"] == "1"  # empty: the prover's
