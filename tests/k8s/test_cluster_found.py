@@ -21,3 +21,19 @@ def test_circuit_setup_takes_its_own_resources() -> None:
     assert container["resources"] == own
     [container] = job(template_docs(), "circuit-setup")["spec"]["template"]["spec"]["containers"]
     assert container["resources"]["requests"]["cpu"] == "1"  # empty: the prover's
+
+
+def test_the_image_builds_offline_from_a_local_base_and_wheelhouse() -> None:
+    """The Dockerfile could only build with Docker Hub and the PyTorch index reachable; the cluster test builds it
+    with neither (tools/k8s/cluster/images.sh): the base image is a build argument whose default stays the pinned
+    python image, and pip's PIP_NO_INDEX / PIP_FIND_LINKS pass through (unset by default, changing nothing)."""
+    import re
+
+    from .chart import ROOT
+
+    text = (ROOT / "Dockerfile").read_text()
+    head = text.split("\nFROM ", 1)[0]
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm$", head, re.MULTILINE)
+    assert re.findall(r"^FROM (\S+) AS", text, re.MULTILINE) == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    build = text.split(" AS runtime", 1)[0]
+    assert re.search(r"^ARG PIP_NO_INDEX$", build, re.MULTILINE) and re.search(r"^ARG PIP_FIND_LINKS$", build, re.MULTILINE)
