@@ -36,7 +36,7 @@ k8s-tools:
 # The chart on a real single-node cluster, end to end (as root; docs/kubernetes.md "Tested on a real cluster"):
 # builds the cluster binaries once (40-60 min cold, cached in ~/.cache/zkpot-k8s), the images, brings the cluster
 # up, installs the chart, runs rounds, the load test, Prometheus, upgrade and uninstall, and tears it all down.
-k8s-e2e: k8s-tools
+k8s-e2e: $(STAMP) k8s-tools
 	tools/k8s/e2e.sh
 
 # Only the cached cluster binaries (kube-*, etcd, CoreDNS from the Go module proxy); a no-op once built.

@@ -112,7 +112,25 @@ GO
   )
 }
 
+# Prometheus with only its Kubernetes service discovery (build tags remove_all_sd,enable_kubernetes_sd): the e2e
+# scrapes the pods the chart's PodMonitors select, by kubernetes_sd, as prometheus-operator configures it. (Debian's
+# prometheus package is built without Kubernetes discovery.) No web UI assets: the HTTP API is what the e2e queries.
+build_prometheus() {
+  local out="$K8S_CACHE/prometheus-$PROMETHEUS_VERSION"
+  [ -x "$out/bin/prometheus" ] && { log "prometheus $PROMETHEUS_VERSION cached"; return; }
+  local w="$out/src"; wrapper "$w"; mkdir -p "$out/bin"
+  ( cd "$w"
+    printf 'module zkpot.local/prombuild\n\ngo 1.24.0\n\nrequire github.com/prometheus/prometheus %s\n' "$PROMETHEUS_VERSION" > go.mod
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/prometheus"\n' > tools.go
+    $NICE go mod tidy >/dev/null 2>&1 || $NICE go mod tidy
+    local t0=$SECONDS
+    $NICE go build -p "$JOBS" -trimpath -tags "remove_all_sd,enable_kubernetes_sd" -ldflags "-s -w" \
+      -o "$out/bin/prometheus" github.com/prometheus/prometheus/cmd/prometheus
+    log "prometheus $PROMETHEUS_VERSION built in $(( SECONDS-t0 )) s"; echo "$(( SECONDS-t0 ))" > "$out/build-seconds"
+  )
+}
+
 mkdir -p "$K8S_CACHE"
-for c in "${@:-kubernetes etcd coredns}"; do
+for c in "${@:-kubernetes etcd coredns prometheus}"; do
   for x in $c; do "build_$x"; done
 done

