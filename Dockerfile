@@ -6,6 +6,7 @@
 # Offline builds (the cluster test, tools/k8s/cluster/images.sh) give a local Python 3.11 base image and a wheelhouse:
 #   --build-arg PYTHON_IMAGE=<local image> --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=<wheelhouse URL>
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+# checkov:skip=CKV_DOCKER_7: FROM names ARG PYTHON_IMAGE, whose default pins python:3.11.14-slim-bookworm
 
 # ---- build: resolve the locked dependencies into a virtualenv -------------------------------------------------
 FROM ${PYTHON_IMAGE} AS build
