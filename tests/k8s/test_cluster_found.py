@@ -37,3 +37,16 @@ def test_the_image_builds_offline_from_a_local_base_and_wheelhouse() -> None:
     assert re.findall(r"^FROM (\S+) AS", text, re.MULTILINE) == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
     build = text.split(" AS runtime", 1)[0]
     assert re.search(r"^ARG PIP_NO_INDEX$", build, re.MULTILINE) and re.search(r"^ARG PIP_FIND_LINKS$", build, re.MULTILINE)
+
+
+def test_uninstall_leaves_no_hook_behind() -> None:
+    """`helm uninstall` never deletes hook resources: the cluster test found the circuit-setup Job (and its pod)
+    and the zkpot-setup ConfigMap left in the namespace. Both are deleted once the hooks succeed (a failed Job stays,
+    with its log); the artifacts PVC is the one hook kept on purpose (helm.sh/resource-policy: keep)."""
+    hooks = [d for d in template_docs() if "helm.sh/hook" in d["metadata"].get("annotations", {})]
+    for d in hooks:
+        ann = d["metadata"]["annotations"]
+        kept = ann.get("helm.sh/resource-policy") == "keep"
+        assert kept or "hook-succeeded" in ann.get("helm.sh/hook-delete-policy", ""), d["metadata"]["name"]
+    assert [d["metadata"]["name"] for d in hooks if d["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep"] \
+        == ["zkpot-artifacts"]
