@@ -32,7 +32,16 @@ finish() {
   [ $rc != 0 ] && failed=1
   collect
   if [ "${E2E_KEEP:-0}" = 1 ]; then say "cluster kept up (E2E_KEEP=1): tools/k8s/cluster/down.sh"
-  else step "teardown"; "$cl/down.sh" 2>&1 | tee -a "$E2E_OUT/summary.txt"; fi
+  else
+    step "teardown"; "$cl/down.sh" 2>&1 | tee -a "$E2E_OUT/summary.txt"
+    host_clean() {
+      ! iptables-save 2>/dev/null | grep -q KUBE- && ! ip6tables-save 2>/dev/null | grep -q KUBE- \
+        && ! ip link show zkpotbr0 >/dev/null 2>&1 && ! grep -qE " ($K8S_STATE|$K8S_RUN|$K8S_CACHE)/" /proc/self/mountinfo \
+        && ! pgrep -f "$K8S_BIN/|$ETCD_BIN/|containerd --config $K8S_STATE|dockerd --data-root $K8S_CACHE" >/dev/null \
+        && [ ! -e "$K8S_STATE" ] && [ ! -e "$K8S_RUN" ]
+    }
+    check "teardown leaves no iptables chain, bridge, mount, process or state" host_clean
+  fi
   say ""; say "k8s-e2e: $([ $failed = 0 ] && echo PASSED || echo FAILED) in $((SECONDS / 60)) min (details: $E2E_OUT)"
   exit $failed
 }
@@ -152,7 +161,7 @@ leftovers() {
     -o name 2>/dev/null | grep -vE '^(configmap/kube-root-ca.crt|serviceaccount/default|secret/zkpot-keys)$' \
     | grep -vE "^persistentvolumeclaim/($REL-artifacts|(data|jetstream)-$REL-.*-[0-9]+)$" || true
 }
-sleep 5
+end=$((SECONDS + 180)); until [ -z "$(leftovers)" ] || [ $SECONDS -ge $end ]; do sleep 3; done  # pods terminating
 left="$(leftovers)"; say "left in namespace $NS after uninstall (besides the kept PVCs): ${left:-nothing}"
 kubectl -n "$NS" get pvc --no-headers 2>/dev/null | awk '{print "  kept: pvc/" $1}' | tee -a "$E2E_OUT/summary.txt"
 check "helm uninstall leaves nothing but the kept volumes" test -z "$left"

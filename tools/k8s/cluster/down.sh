@@ -18,6 +18,18 @@ fi
 stop_daemon kube-proxy
 [ -x "$K8S_BIN/kube-proxy" ] && "$K8S_BIN/kube-proxy" --cleanup >/dev/null 2>&1
 stop_daemon kubelet
+# The kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT), which --cleanup leaves, and
+# whatever KUBE-* chain is left: first the jumps to them from the built-in chains, then the chains.
+for ipt in iptables ip6tables; do
+  command -v "$ipt-save" >/dev/null || continue
+  for t in filter nat mangle; do
+    "$ipt-save" -t "$t" 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -v '^-A KUBE-' | sed 's/^-A /-D /' \
+      | while read -r rule; do eval "$ipt -t $t $rule" 2>/dev/null; done
+    chains="$("$ipt-save" -t "$t" 2>/dev/null | awk '/^:KUBE-/ {print substr($1, 2)}')"
+    for c in $chains; do "$ipt" -t "$t" -F "$c" 2>/dev/null; done
+    for c in $chains; do "$ipt" -t "$t" -X "$c" 2>/dev/null; done
+  done
+done
 if pidfile_alive "$K8S_RUN/containerd.pid"; then
   c="ctr -a $CONTAINERD_SOCK -n k8s.io"
   for t in $($c tasks ls -q 2>/dev/null); do $c tasks kill -s SIGKILL "$t" >/dev/null 2>&1; done
