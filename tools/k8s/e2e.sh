@@ -16,7 +16,9 @@ say() { echo "$*" | tee -a "$E2E_OUT/summary.txt"; }
 step() { say ""; say "== $(date +%T) $* (t=$((SECONDS))s)"; }
 failed=0
 check() {  # DESCRIPTION CMD...: records PASS/FAIL
-  if "$@" >>"$E2E_OUT/checks.log" 2>&1; then say "PASS $1" ; else say "FAIL $1"; failed=1; fi
+  local what=$1; shift
+  echo "== $what: $*" >>"$E2E_OUT/checks.log"
+  if "$@" >>"$E2E_OUT/checks.log" 2>&1; then say "PASS $what"; else say "FAIL $what"; failed=1; fi
 }
 collect() {  # logs of every pod and daemon into $E2E_OUT before teardown
   mkdir -p "$E2E_OUT/pods"
