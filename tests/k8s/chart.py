@@ -31,6 +31,7 @@ VALUE_SETS: dict[str, tuple[str, ...]] = {
     "minikube": ("dev", "minikube"),
     "loadtest": ("dev", "kind", "loadtest"),
     "member-provers": ("dev", "member-provers"),
+    "e2e": ("dev", "e2e"),  # the cluster test (make k8s-e2e)
 }
 
 
