@@ -74,6 +74,7 @@ async def test_each_lying_leader_is_refused_with_its_reason_or_skipped(run: tupl
         refusals = {v["reason"] for v in votes if v["block_hash"] == leaders[0].hash and not v["accept"]}
         assert refusals and refusals <= REFUSED[attack], (round_, attack, refusals)
         assert not [v for v in votes if v["block_hash"] == leaders[0].hash and v["accept"]]
+    assert not [v for v in votes if v["reason"] == "wrong_proposer"]  # every fallback was its view's proposer
 
 
 async def test_the_next_by_rank_finalizes_every_round_with_every_member(run: tuple[Devnet, Harness]) -> None:

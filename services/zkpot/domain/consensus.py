@@ -150,9 +150,10 @@ def survivors(genesis: Genesis, round_: int, keys: Iterable[Stored], masked: Ite
 
 
 def aggregatable_txs(txs: Iterable[Transaction], inputs: Mapping[str, MaskedInput]) -> list[Transaction]:
-    """The txs the surviving masked inputs name (each member's own), in tx-id order."""
+    """The txs the surviving masked inputs name (each member's own), once each, in tx-id order."""
     named = {m.tx_id: c for c, m in inputs.items()}
-    return sorted((tx for tx in txs if named.get(tx.tx_id) == tx.client), key=lambda tx: tx.tx_id)
+    unique = {tx.tx_id: tx for tx in txs if named.get(tx.tx_id) == tx.client}
+    return [unique[tx_id] for tx_id in sorted(unique)]
 
 
 def secagg_params(genesis: Genesis) -> tuple[int, int]:

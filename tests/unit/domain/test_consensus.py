@@ -150,3 +150,14 @@ def test_a_round_every_member_masked_in_closes_at_the_last_masked_input() -> Non
     assert effective_cutoff(G, 1, late, deadline) == deadline
     again = [*all_in, Stored(dataclasses.replace(masked(0), tx_id="ef" * 32).sign(CLIENTS[0]), 5_000)]
     assert effective_cutoff(G, 1, again, deadline) == 3_000  # a member's second input changes nothing
+
+
+def test_the_aggregatable_txs_are_each_named_once_whatever_the_sources_repeat() -> None:
+    from zkpot.domain.consensus import aggregatable_txs
+    from zkpot.domain.secagg import MaskedInput
+
+    txs = txs_with(70, 80, 90)
+    inputs = {tx.client: MaskedInput(1, tx.client, tx.tx_id, "cd" * 32, "bafy", ()) for tx in txs}
+    found = aggregatable_txs(txs + txs[::-1], inputs)  # a replica's own copies and the block's
+    assert found == sorted(txs, key=lambda t: t.tx_id)
+    assert ranking(found)[1].correct == 80  # so view 1 is the second-best member's, not the best's again

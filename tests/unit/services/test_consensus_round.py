@@ -83,6 +83,7 @@ async def test_a_lying_or_silent_leader_is_refused_or_skipped_and_the_next_by_ra
     refusals = {(v["block_hash"], v["reason"]) for v in task.payloads(BLOCK_VOTE) if not v["accept"]}
     by_reason = {reason for _, reason in refusals}
     assert {"global_model_not_aggregate", "aggregate_mismatch", "omitted_tx"} <= by_reason
+    assert "wrong_proposer" not in by_reason  # each fallback was its view's proposer
     for f in finals:
         block = Finalized.from_dict(f).block
         ranked = ranking(list(block.txs))
