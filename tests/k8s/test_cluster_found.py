@@ -6,7 +6,8 @@ from .chart import docs_of, template_docs  # noqa: F401
 
 
 def job(docs: list[dict], component: str) -> dict:
-    [j] = [d for d in docs if d["kind"] == "Job" and d["metadata"]["labels"]["app.kubernetes.io/component"] == component]
+    [j] = [d for d in docs
+           if d["kind"] == "Job" and d["metadata"]["labels"]["app.kubernetes.io/component"] == component]
     return j
 
 
@@ -16,7 +17,8 @@ def test_circuit_setup_takes_its_own_resources() -> None:
     own = {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
     docs = template_docs(["--set", "circuitSetup.resources.requests.cpu=200m",
                           "--set", "circuitSetup.resources.requests.memory=1Gi",
-                          "--set-string", "circuitSetup.resources.limits.cpu=2", "--set", "circuitSetup.resources.limits.memory=2Gi"])
+                          "--set-string", "circuitSetup.resources.limits.cpu=2",
+                          "--set", "circuitSetup.resources.limits.memory=2Gi"])
     [container] = job(docs, "circuit-setup")["spec"]["template"]["spec"]["containers"]
     assert container["resources"] == own
     [container] = job(template_docs(), "circuit-setup")["spec"]["template"]["spec"]["containers"]
@@ -36,7 +38,8 @@ def test_the_image_builds_offline_from_a_local_base_and_wheelhouse() -> None:
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm$", head, re.MULTILINE)
     assert re.findall(r"^FROM (\S+) AS", text, re.MULTILINE) == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
     build = text.split(" AS runtime", 1)[0]
-    assert re.search(r"^ARG PIP_NO_INDEX$", build, re.MULTILINE) and re.search(r"^ARG PIP_FIND_LINKS$", build, re.MULTILINE)
+    assert re.search(r"^ARG PIP_NO_INDEX$", build, re.MULTILINE)
+    assert re.search(r"^ARG PIP_FIND_LINKS$", build, re.MULTILINE)
 
 
 def test_uninstall_leaves_no_hook_behind() -> None:
@@ -48,5 +51,6 @@ def test_uninstall_leaves_no_hook_behind() -> None:
         ann = d["metadata"]["annotations"]
         kept = ann.get("helm.sh/resource-policy") == "keep"
         assert kept or "hook-succeeded" in ann.get("helm.sh/hook-delete-policy", ""), d["metadata"]["name"]
-    assert [d["metadata"]["name"] for d in hooks if d["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep"] \
-        == ["zkpot-artifacts"]
+    kept = [d["metadata"]["name"] for d in hooks
+            if d["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep"]
+    assert kept == ["zkpot-artifacts"]

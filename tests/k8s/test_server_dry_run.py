@@ -13,10 +13,10 @@ import os
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
