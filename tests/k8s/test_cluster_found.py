@@ -51,6 +51,6 @@ def test_uninstall_leaves_no_hook_behind() -> None:
         ann = d["metadata"]["annotations"]
         kept = ann.get("helm.sh/resource-policy") == "keep"
         assert kept or "hook-succeeded" in ann.get("helm.sh/hook-delete-policy", ""), d["metadata"]["name"]
-    kept_names = [d["metadata"]["name"] for d in hooks
-                  if d["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep"]
-    assert kept_names == ["zkpot-artifacts"]
+    kept = [d["metadata"]["name"] for d in hooks
+            if d["metadata"]["annotations"].get("helm.sh/resource-policy") == "keep"]
+    assert kept == ["zkpot-artifacts"]

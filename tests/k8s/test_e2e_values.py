@@ -18,6 +18,6 @@ def test_e2e_requests_fit_a_two_cpu_node() -> None:
             continue
         spec = d["spec"]["template"]["spec"]
         replicas = d["spec"].get("replicas", 1)
-        requests = [c.get("resources", {}).get("requests", {}).get("cpu", "0") for c in spec["containers"]]
-        total += replicas * sum(cpu(r) for r in requests)
+        total += replicas * sum(cpu(c.get("resources", {}).get("requests", {}).get("cpu", "0"))
+                                for c in spec["containers"])
     assert total <= 1.2, f"requests add up to {total:.2f} CPU"

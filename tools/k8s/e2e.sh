@@ -108,7 +108,7 @@ prom_ip="$(kubectl -n monitoring get pod -l app.kubernetes.io/name=prometheus -o
 query() { curl -fsS --get "http://$prom_ip:9090/api/v1/query" --data-urlencode "query=$1"; }
 show() {  # QUERY: prints "QUERY => labels value" lines
   say "query: $1"
-  query "$1" | "$PY" -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; [print("   ", {k: v for k, v in s["metric"].items() if k in ("component","pod","__name__","container","job","endpoint","alertname")}, s["value"][1]) for s in r] or print("    (empty)")' | tee -a "$E2E_OUT/summary.txt"
+  query "$1" | "$PY" -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; [print("   ", {k: v for k, v in s["metric"].items() if k in ("component","pod","__name__","container","job","endpoint","alertname","alertstate")}, s["value"][1]) for s in r] or print("    (empty)")' | tee -a "$E2E_OUT/summary.txt"
 }
 targets_up() { [ "$(query 'count(up{namespace="zkpot"} == 1)' | "$PY" -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')" -ge "${1:-12}" ]; }
 wait_for 180 "Prometheus scraping the zkpot pods" targets_up 12
