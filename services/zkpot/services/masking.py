@@ -27,7 +27,7 @@ from typing import Any
 
 from zkpot.bus import Bus, Delivery, Subscription
 from zkpot.bus.parties import TRAINER_SECAGG
-from zkpot.bus.subjects import SECAGG_KEYS, SECAGG_MASKED, SECAGG_SHARES, TX_ATTESTED, secagg_subject
+from zkpot.bus.subjects import SECAGG_KEYS, SECAGG_MASKED, SECAGG_REVEAL, SECAGG_SHARES, TX_ATTESTED, secagg_subject
 from zkpot.db.stores import TrainerStore
 from zkpot.domain import Attestation, BoxKeyPair, Genesis, Reason, SigningKey, Transaction, open_sealed
 from zkpot.domain.consensus import (
@@ -40,7 +40,16 @@ from zkpot.domain.consensus import (
 )
 from zkpot.domain.encoding import canonical
 from zkpot.domain.errors import Unauthorized
-from zkpot.domain.secagg import MaskedInput, MaskKeys, Member, SecAggError, ShareBundle, encode_vector, neighbours
+from zkpot.domain.secagg import (
+    MaskedInput,
+    MaskKeys,
+    Member,
+    Reveal,
+    SecAggError,
+    ShareBundle,
+    encode_vector,
+    neighbours,
+)
 from zkpot.domain.secagg.crypto import derive
 from zkpot.domain.secagg.prg import SeededRandomness
 from zkpot.domain.verifiable import encode, integer_weight
@@ -55,9 +64,9 @@ log = logging.getLogger("zkpot.masking")
 POLL_S = 0.5
 MASK_MARGIN_MS = 2_000  # mask with the shares that came, this long before the cutoff
 MAX_MODEL_BYTES = 16 * 1024 * 1024
-KINDS: dict[str, tuple[str, Any]] = {SECAGG_KEYS: ("mask_keys", MaskKeys),
-                                     SECAGG_SHARES: ("share_bundle", ShareBundle),
-                                     SECAGG_MASKED: ("masked_input", MaskedInput)}
+# the stored kind and the message class of each secure-aggregation subject
+KINDS: dict[str, tuple[str, Any]] = {SECAGG_KEYS: ("mask_keys", MaskKeys), SECAGG_SHARES: ("share_bundle", ShareBundle),
+                                     SECAGG_MASKED: ("masked_input", MaskedInput), SECAGG_REVEAL: ("reveal", Reveal)}
 
 
 class MaskingMember:
@@ -115,9 +124,7 @@ class MaskingMember:
             await self.repo.observe(self.me, kind="attestation", round=att.round, sender=att.validator,
                                     ref=att.attestation_id, payload=msg.payload, stored_ms=msg.stored_ms)
         else:
-            kind, cls = next(v for k, v in KINDS.items() if msg.subject.startswith(k[:-1]))
-            message = cls.from_dict(msg.payload)
-            check_sender(self.genesis, message, msg.subject)
+            kind, message = decode_secagg(self.genesis, msg.subject, msg.payload)
             if isinstance(message, ShareBundle) and message.share_for(self.me) is None:
                 return  # not one of this member's neighbours' bundles for it
             await self.repo.observe(self.me, kind=kind, round=message.round, sender=message.client,
@@ -251,6 +258,15 @@ def own_box(key: SigningKey) -> BoxKeyPair:
     """The member's own sealed-box key, derived from its signing seed: with secure aggregation it seals its model
     to itself (to resume after a restart), since no aggregator may open it."""
     return BoxKeyPair(derive(bytes.fromhex(key.seed_hex), b"own-model-box"))
+
+
+def decode_secagg(genesis: Genesis, subject: str, payload: dict[str, Any]) -> tuple[str, Any]:
+    """(stored kind, message) of a secure-aggregation message, signed by a genesis member on its own subject
+    (``Unauthorized`` / ``MalformedMessage`` else)."""
+    kind, cls = next(v for k, v in KINDS.items() if subject.startswith(k[:-1]))
+    message = cls.from_dict(payload)
+    check_sender(genesis, message, subject)
+    return kind, message
 
 
 def check_sender(genesis: Genesis, message: Any, subject: str) -> None:

@@ -30,9 +30,6 @@ from zkpot.bus.subjects import (
     BLOCK_PROPOSED,
     BLOCK_VOTE,
     ROUND_OPEN,
-    SECAGG_KEYS,
-    SECAGG_MASKED,
-    SECAGG_REVEAL,
     TX_ATTESTED,
     TX_SUBMITTED,
     finalized_id,
@@ -74,7 +71,7 @@ from zkpot.roles import producer as rproducer
 from zkpot.roles.proposer import Aggregate, dropouts, global_weights, make_block, unopenable
 from zkpot.roles.validator import aggregate_layout
 from zkpot.services.blobs import Blobs
-from zkpot.services.masking import check_sender
+from zkpot.services.masking import decode_secagg
 from zkpot.services.runtime import cancel
 from zkpot.task import initial_model_bytes
 from zkpot.zk.system import ProofSystem
@@ -82,8 +79,6 @@ from zkpot.zk.system import ProofSystem
 log = logging.getLogger("zkpot.member-producer")
 POLL_S = 0.5
 MAX_MODEL_BYTES = 16 * 1024 * 1024
-SECAGG: dict[str, tuple[str, Any]] = {SECAGG_KEYS: ("mask_keys", MaskKeys),
-                                      SECAGG_MASKED: ("masked_input", MaskedInput), SECAGG_REVEAL: ("reveal", Reveal)}
 
 
 class MemberProducer:
@@ -165,9 +160,7 @@ class MemberProducer:
             if check_certificate(final.block.hash, final.block.header.height, list(final.votes), g) is not Reason.OK:
                 raise Unauthorized(Reason.BAD_CERTIFICATE, f"final {final.block.hash}")
             return "final", final.block.header.height, final.block.signer, final.block.hash
-        kind, cls = next(v for k, v in SECAGG.items() if subject.startswith(k[:-1]))
-        message = cls.from_dict(msg.payload)
-        check_sender(g, message, subject)
+        kind, message = decode_secagg(g, subject, msg.payload)
         return kind, message.round, message.client, message.payload_id
 
     # --- the driver --------------------------------------------------------------------------------------------

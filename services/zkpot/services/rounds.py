@@ -15,7 +15,7 @@ from typing import Any
 
 from zkpot.bus import Delivery
 from zkpot.bus.errors import RetryLater
-from zkpot.bus.subjects import ROUND_OPEN, SECAGG_KEYS, SECAGG_MASKED, SECAGG_REVEAL, TX_ATTESTED
+from zkpot.bus.subjects import ROUND_OPEN, TX_ATTESTED
 from zkpot.db.stores import ObservedStore
 from zkpot.domain import Attestation, Block, BlockHeader, Genesis, Reason, Transaction
 from zkpot.domain.consensus import (
@@ -45,7 +45,7 @@ from zkpot.domain.secagg import (
 from zkpot.domain.secagg.messages import vector_sha256
 from zkpot.domain.verifiable import aggregate_holds, integer_weight
 from zkpot.roles import validator as rvalidator
-from zkpot.services.masking import check_sender
+from zkpot.services.masking import decode_secagg
 
 CLOCK_SKEW_MS = 2_000  # a proposal this early for its view by this replica's clock still counts
 
@@ -72,9 +72,7 @@ class RoundKeeper:
             att.authorize(g.validators, Reason.UNKNOWN_SIGNER, f"attestation {att.attestation_id}")
             kind, round_, sender, ref = "attestation", att.round, att.validator, att.attestation_id
         else:
-            kind, cls = next(v for k, v in SECAGG.items() if subject.startswith(k[:-1]))
-            message = cls.from_dict(msg.payload)
-            check_sender(g, message, subject)
+            kind, message = decode_secagg(g, subject, msg.payload)
             round_, sender, ref = message.round, message.client, message.payload_id
         await self.repo.observe(self.me, kind=kind, round=round_, sender=sender, ref=ref, payload=msg.payload,
                                 stored_ms=msg.stored_ms)
@@ -177,9 +175,6 @@ class RoundKeeper:
         return await asyncio.to_thread(rvalidator.judge_aggregate, self.genesis, head, block, summed, commitment,
                                        model)
 
-
-SECAGG: dict[str, tuple[str, Any]] = {SECAGG_KEYS: ("mask_keys", MaskKeys),
-                                      SECAGG_MASKED: ("masked_input", MaskedInput), SECAGG_REVEAL: ("reveal", Reveal)}
 
 
 def _claims_unopenable(block: Block, expected: list[Transaction]) -> bool:
