@@ -139,7 +139,7 @@ def make_entry(job: tuple[ProofSystem, Recipe, int, Path]) -> float:
 
     system, recipe, index, path = job
     arch = system.arch
-    shard = zdata.client_shard(index % recipe.shards, recipe.shards)
+    shard = zdata.client_shard(index % recipe.shards, recipe.shards, task=system.task)
     weights = local_update(arch, init_weights(arch, recipe.init_seed), shard, epochs=recipe.epochs,
                            seed=recipe.seed0 + index)
     t = time.perf_counter()

@@ -81,7 +81,7 @@ class Simulation:
         self.arch = self.circuit.arch
         self.blobs: dict[str, bytes] = {}
         self.verifier = self.circuit.checker()
-        self.shards = zdata.partition(zdata.split()[0], config.clients, alpha=config.alpha)
+        self.shards = zdata.partition(zdata.split(self.circuit.task)[0], config.clients, alpha=config.alpha)
         self.blocks: list[Block] = []
         self.used_commitments: set[str] = set()
         self.put(initial_model_bytes(self.arch))
@@ -156,7 +156,7 @@ class Simulation:
         data = weights_to_bytes(weights)
         model = rproducer.GlobalModel(
             cid=self.put(data), sha256=sha256_hex(data), commitment=self.circuit.commitment(weights),
-            correct=count_correct(self.arch, weights, zdata.public_test_set(self.genesis.samples)))
+            correct=count_correct(self.arch, weights, zdata.public_test_set(self.genesis.samples, self.genesis.task)))
         return rproducer.make_block(self.genesis, self.head, round_, [tx for tx, _ in opened],
                                     [*rejected, *dropped], model, self.keys.producer, int(time.time() * 1000))
 
@@ -177,7 +177,7 @@ class Simulation:
         h = block.header
         clients = [k.public_hex for k in self.keys.clients]
         weights = weights_from_bytes(self.arch, self.blobs[h.model_cid])
-        full = zdata.split()[1]
+        full = zdata.split(self.genesis.task)[1]
         return RoundReport(
             height=h.height, round=h.round, hash=h.block_hash,
             leader=clients.index(h.leader_client) if h.leader_client else None,

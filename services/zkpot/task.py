@@ -23,6 +23,7 @@ from zkpot.domain import AGGREGATION_RULES, BoxKeyPair, Genesis, SigningKey, bft
 from zkpot.domain.limits import MAX_N_TRAIN
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
+from zkpot.ml import tasks
 from zkpot.ml.model import Arch, init_weights, weights_to_bytes
 from zkpot.storage.cid import compute_cid
 from zkpot.zk.system import ProofSystem
@@ -173,7 +174,7 @@ class RoundParams:
     accuracy_floor_pct: int = 50
     aggregation: str = "fedavg"
     quorum: int | None = None  # default: the BFT quorum of the validator set
-    max_n_train: int = TRAINING_POOL  # the most training samples a transaction may claim (its FedAvg weight)
+    max_n_train: int = 0  # the most training samples a transaction may claim (its FedAvg weight); 0: the task's pool
     grace_s: int = 5  # with per-member producers: after the cutoff, before the first view (docs/consensus.md)
     view_timeout_s: int = 30  # how long each view's proposer has
     secagg_degree: int = 0  # neighbours each member masks with (0: all)
@@ -184,8 +185,8 @@ class RoundParams:
             raise InputError(f"aggregation must be one of {', '.join(AGGREGATION_RULES)}")
         if not 0 <= self.accuracy_floor_pct <= 100:
             raise InputError("the accuracy floor is a percentage, 0..100")
-        if not 1 <= self.max_n_train <= MAX_N_TRAIN:
-            raise InputError(f"max_n_train must lie in 1..{MAX_N_TRAIN}")
+        if not 0 <= self.max_n_train <= MAX_N_TRAIN:
+            raise InputError(f"max_n_train must lie in 1..{MAX_N_TRAIN} (0: the task's training pool)")
 
 
 def initial_model_bytes(arch: Arch) -> bytes:
@@ -193,7 +194,7 @@ def initial_model_bytes(arch: Arch) -> bytes:
 
 
 def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParams = RoundParams(),
-                 task_id: str = "digits-mlp", created_ms: int | None = None) -> Genesis:
+                 task_id: str | None = None, created_ms: int | None = None) -> Genesis:
     """The genesis block of a task proven with ``system`` among the parties in ``public``."""
     try:
         validators, clients = tuple(public["validators"]), tuple(public["clients"])
@@ -212,9 +213,9 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
         producer = aggregator = ""
         circuit["aggregate"] = system.aggregate_layout().to_dict()
     return Genesis(
-        task_id=task_id,
+        task_id=task_id or f"{system.task}-mlp",
         created_ms=created_ms if created_ms is not None else int(time.time() * 1000),
-        dataset=zdata.DATASET_ID,
+        dataset=tasks.get(system.task).dataset_id,
         test_set_sha256=system.test_set_sha256,
         test_instances_digest=system.instances_digest,
         samples=samples,
@@ -231,12 +232,13 @@ def make_genesis(system: ProofSystem, public: dict[str, Any], params: RoundParam
         initial_model_cid=compute_cid(model),
         initial_model_sha256=sha256_hex(model),
         aggregation=params.aggregation,
-        max_n_train=params.max_n_train,
+        max_n_train=params.max_n_train or tasks.get(system.task).pool_size,
         producers=producers,
         grace_s=params.grace_s if producers else 5,
         view_timeout_s=params.view_timeout_s if producers else 30,
         secagg_degree=params.secagg_degree if producers else 0,
         secagg_threshold=params.secagg_threshold if producers else 0,
+        task=system.task,
     )
 
 

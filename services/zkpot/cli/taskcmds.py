@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     genesis = sub.add_parser("genesis", help="write the genesis block of a task")
     genesis.add_argument("--keys", type=Path, required=True, help="public.json from `zkpot keys gen`")
     genesis.add_argument("--out", type=Path, default=Path("genesis.json"))
-    genesis.add_argument("--task-id", default="digits-mlp")
+    genesis.add_argument("--task-id", help="a name for this network (default: <task>-mlp)")
     genesis.add_argument("--deadline", type=int, default=600, help="round deadline in seconds")
     genesis.add_argument("--floor", type=int, default=20, help="global accuracy floor, percent")
     genesis.add_argument("--aggregation", default="fedavg", help="fedavg or fedavg_acc")

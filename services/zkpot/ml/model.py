@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib import format as npy
 
 from zkpot.errors import InputError
+from zkpot.ml import tasks
 from zkpot.ml.data import N_CLASSES, N_FEATURES, Dataset
 
 Weights = dict[str, np.ndarray]
@@ -57,16 +58,23 @@ class Arch:
         return {"name": "mlp", "layers": list(self.layers)}
 
     @classmethod
-    def parse(cls, text: str) -> Arch:
-        """'mlp-64-32-10' or '64-32-10' → Arch; the ends must be 64 inputs and 10 classes."""
+    def parse(cls, text: str, task: str = tasks.DEFAULT_TASK) -> Arch:
+        """'mlp-64-32-10' or '64-32-10' → Arch; the ends must be the task's inputs (64, MNIST 784) and 10 classes."""
+        t = tasks.get(task)
         body = text.removeprefix("mlp-")
         try:
             layers = tuple(int(p) for p in body.split("-"))
         except ValueError as e:
-            raise InputError(f"unknown architecture {text!r}: expected e.g. mlp-64-32-10") from e
-        if len(layers) < 2 or layers[0] != N_FEATURES or layers[-1] != N_CLASSES or min(layers) < 1:
-            raise InputError(f"architecture {text!r} must start at {N_FEATURES} and end at {N_CLASSES}")
+            raise InputError(f"unknown architecture {text!r}: expected e.g. mlp-{t.n_features}-32-10") from e
+        if len(layers) < 2 or layers[0] != t.n_features or layers[-1] != t.n_classes or min(layers) < 1:
+            raise InputError(f"architecture {text!r} must start at {t.n_features} and end at {t.n_classes} for "
+                             f"the {t.name} task")
         return cls(layers)
+
+    @classmethod
+    def default(cls, task: str = tasks.DEFAULT_TASK) -> Arch:
+        """The task's default MLP (digits 64-32-10; MNIST the prototype's 784-128-10)."""
+        return cls(tasks.get(task).default_layers)
 
 
 def init_weights(arch: Arch, seed: int) -> Weights:

@@ -42,7 +42,7 @@ def global_correct(genesis: Genesis, model: bytes) -> int | None:
         weights = weights_from_bytes(arch, model)
     except InputError:
         return None
-    return count_correct(arch, weights, zdata.public_test_set(genesis.samples))
+    return count_correct(arch, weights, zdata.public_test_set(genesis.samples, genesis.task))
 
 
 def judge_block(genesis: Genesis, prev: BlockHeader | None, block: Block,

@@ -27,7 +27,8 @@ async def build_trainer(s: Settings, m: Metrics) -> Service:
     genesis = d.genesis(s)
     index = s.int("ZKPOT_CLIENT_INDEX")
     data = s.get("ZKPOT_TRAIN_DATA")
-    shard = zdata.load_npz(s.path("ZKPOT_TRAIN_DATA")) if data else zdata.client_shard(index, len(genesis.clients))
+    shard = zdata.load_npz(s.path("ZKPOT_TRAIN_DATA"), genesis.task) if data else zdata.client_shard(
+        index, len(genesis.clients), task=genesis.task)
     deps = await d.connect(s)
     key, repo = SigningKey.from_hex(s.secret_hex("ZKPOT_KEY_FILE")), TrainerRepo(deps.engine)
     masking = MaskingMember(deps.bus, repo, deps.gateway, genesis, key, index, m) if genesis.producers else None

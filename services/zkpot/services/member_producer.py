@@ -92,7 +92,7 @@ class MemberProducer:
         self.metrics, self.clock = metrics, clock
         self.arch = Arch(tuple(int(n) for n in genesis.arch["layers"]))
         self.threshold = secagg_params(genesis)[1]
-        self._test = zdata.public_test_set(genesis.samples)
+        self._test = zdata.public_test_set(genesis.samples, genesis.task)
         self._built: dict[tuple[int, frozenset[str]], Block] = {}  # (round, its txs) -> its block, built once
         self._times: dict[str, float] = {}  # block hash -> when this producer proposed it (the phase metrics)
         self._collected: set[int] = set()  # rounds whose collection phase is counted

@@ -89,7 +89,7 @@ class Producer:
         self._wake = asyncio.Event()
         self._subs: list[Subscription] = []
         self._driver: asyncio.Task[None] | None = None
-        self._test = zdata.public_test_set(genesis.samples)
+        self._test = zdata.public_test_set(genesis.samples, genesis.task)
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 

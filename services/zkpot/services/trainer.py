@@ -51,7 +51,7 @@ class Trainer:
         self.masking = masking
         self._box = own_box(key) if masking else None
         self._subs: list[Subscription] = []
-        self._test = zdata.public_test_set(genesis.samples)
+        self._test = zdata.public_test_set(genesis.samples, genesis.task)
 
     @property
     def member(self) -> str:

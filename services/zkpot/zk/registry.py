@@ -27,9 +27,9 @@ def system_class(pipeline: str) -> type[PlainSystem] | type[FastSystem]:
 
 
 def build(pipeline: str, samples: int | None = None, *, spec: Mapping[str, Any] | None = None,
-          srs_file: Path | None = None, progress: Progress = quiet) -> ProofSystem:
-    """Build (or take from the cache) ``pipeline``'s circuit over the first ``samples`` test samples."""
-    return system_class(pipeline).build(samples, spec=spec, srs_file=srs_file, progress=progress)
+          srs_file: Path | None = None, progress: Progress = quiet, task: str = "digits") -> ProofSystem:
+    """Build (or take from the cache) ``pipeline``'s circuit over the first ``samples`` test samples of ``task``."""
+    return system_class(pipeline).build(samples, spec=spec, srs_file=srs_file, progress=progress, task=task)
 
 
 def load(root: Path) -> ProofSystem:

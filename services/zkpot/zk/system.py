@@ -49,6 +49,9 @@ class CircuitSpecLike(Protocol):
     @property
     def samples(self) -> int: ...
 
+    @property
+    def task(self) -> str: ...
+
 
 class BuiltCircuit(Protocol):
     """A built circuit of either system: the folder of its derived artifacts and the manifest naming them."""
@@ -73,14 +76,14 @@ class ProofSystem(abc.ABC):
     def __init__(self, circuit: BuiltCircuit) -> None:
         self.circuit = circuit
         self.root, self.manifest = circuit.root, circuit.manifest
-        self.arch, self.samples = circuit.spec.arch, circuit.spec.samples
+        self.arch, self.samples, self.task = circuit.spec.arch, circuit.spec.samples, circuit.spec.task
 
     @classmethod
     @abc.abstractmethod
     def build(cls, samples: int | None = None, *, spec: Mapping[str, Any] | None = None,
-              srs_file: Path | None = None, progress: Progress = quiet) -> Self:
-        """Build (or take from the cache) the circuit over the first ``samples`` test samples; ``spec`` (a
-        genesis' ``circuit.spec``) overrides ``samples`` and every default."""
+              srs_file: Path | None = None, progress: Progress = quiet, task: str = "digits") -> Self:
+        """Build (or take from the cache) the circuit over the first ``samples`` test samples of ``task`` with the
+        task's default architecture; ``spec`` (a genesis' ``circuit.spec``) overrides all of these."""
 
     @classmethod
     @abc.abstractmethod

@@ -59,7 +59,7 @@ def test_aggregation_refuses_zero_n_train_and_zero_total_weight() -> None:
 
 
 def fake_system() -> types.SimpleNamespace:
-    return types.SimpleNamespace(samples=16, arch=Arch(), test_set_sha256="ab" * 32, instances_digest="cd" * 32,
+    return types.SimpleNamespace(samples=16, arch=Arch(), task="digits", test_set_sha256="ab" * 32, instances_digest="cd" * 32,
                                  summary=lambda: {"pipeline": "fast"})
 
 
@@ -71,4 +71,4 @@ def test_make_genesis_bounds_n_train_by_the_training_pool() -> None:
     assert task.make_genesis(fake_system(), public, task.RoundParams(max_n_train=7),  # type: ignore[arg-type]
                              created_ms=1).max_n_train == 7
     with pytest.raises(InputError, match="max_n_train"):
-        task.RoundParams(max_n_train=0)
+        task.RoundParams(max_n_train=-1)

@@ -70,6 +70,7 @@ class FakeSystem(ProofSystem):
 
     def __init__(self, samples: int = SAMPLES) -> None:  # no circuit to load
         self.circuit, self.root, self.arch, self.samples = None, Path("."), Arch(), samples
+        self.task = "digits"
         self.manifest = {"instances_digest": "ab" * 32, "test_set_sha256": "cd" * 32}
         self.proofs = 0
 

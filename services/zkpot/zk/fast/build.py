@@ -132,7 +132,7 @@ def _setup_chunk(c: FastCircuit, index: int, start: int, stop: int) -> dict[str,
 
     d = c.chunk_dir(index)
     d.mkdir(parents=True, exist_ok=True)
-    data = _chunk_data(start, stop)
+    data = _chunk_data(c.spec.task, start, stop)
     write_json(c.input_json(index), graph.graph_input(data))
     compiled = c.size_dir(stop - start) / "reference.compiled"
     # fixed inputs: setup takes their values from a witness (made before any vk exists, so without commitments)
@@ -147,8 +147,8 @@ def _setup_chunk(c: FastCircuit, index: int, start: int, stop: int) -> dict[str,
             "setup_s": round(setup_s, 3)}
 
 
-def _chunk_data(start: int, stop: int) -> zdata.Dataset:
-    test = zdata.split()[1]
+def _chunk_data(task: str, start: int, stop: int) -> zdata.Dataset:
+    test = zdata.split(task)[1]
     return zdata.Dataset(test.X[start:stop], test.y[start:stop])
 
 
@@ -170,7 +170,7 @@ def _manifest(c: FastCircuit, sizes: list[int], chunks: list[dict[str, Any]], de
         "sizes": {str(s): {"settings_sha256": settings_sha256(json.loads(c.settings(s).read_text()))} for s in sizes},
         "srs_sha256": file_sha256(c.srs),
         "srs_kind": DEVELOPMENT_SRS if dev else "operator-supplied",
-        "test_set_sha256": zdata.public_test_set(c.spec.samples).content_hash(),
+        "test_set_sha256": zdata.public_test_set(c.spec.samples, c.spec.task).content_hash(),
         "chunks": chunks,
         "instances_digest": binding_digest(chunks),
         "commitment_layout": commitment_layout("polycommit", wit),

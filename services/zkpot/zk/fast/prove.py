@@ -64,7 +64,7 @@ def prove_accuracy(circuit: FastCircuit, weights: Mapping[str, np.ndarray], *, w
     """
     spec = circuit.spec
     w = check_weights(spec.arch, weights)
-    check_in_range(spec, w, zdata.public_test_set(spec.samples))
+    check_in_range(spec, w, zdata.public_test_set(spec.samples, spec.task))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zkpot-fast-") as tmp:
         compiled = {size: _compile(circuit, w, size, Path(tmp)) for size in _sizes(circuit)}

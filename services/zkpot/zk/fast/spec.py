@@ -12,6 +12,7 @@ import numpy as np
 
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
+from zkpot.ml import tasks
 from zkpot.ml.model import Arch, check_weights
 from zkpot.zk.artifacts import json_sha256
 from zkpot.zk.common import EZKL_VERSION
@@ -47,10 +48,16 @@ class FastCircuitSpec:
     num_inner_cols: int = 2
     decomp_base: int = 16384
     decomp_legs: int = 2
+    task: str = tasks.DEFAULT_TASK  # whose public test set (zkpot.ml.tasks); the spec's dict records its dataset
 
     def __post_init__(self) -> None:
-        if not 1 <= self.samples <= zdata.TEST_SIZE:
-            raise InputError(f"samples must lie in 1..{zdata.TEST_SIZE} (the public test set), not {self.samples}")
+        t = tasks.get(self.task)
+        if self.arch.layers[0] != t.n_features or self.arch.layers[-1] != t.n_classes:
+            raise InputError(f"{self.arch.name} does not fit the {t.name} task ({t.n_features} features, "
+                             f"{t.n_classes} classes)")
+        if not 1 <= self.samples <= t.test_size:
+            raise InputError(f"samples must lie in 1..{t.test_size} (the {t.name} public test set), "
+                             f"not {self.samples}")
         if not 1 <= self.chunks <= self.samples:
             raise InputError(f"chunks must lie in 1..{self.samples}, not {self.chunks}")
         if not 10 <= self.logrows <= 24:
@@ -60,7 +67,8 @@ class FastCircuitSpec:
 
     @property
     def name(self) -> str:
-        return (f"fast-n{self.samples}-x{self.chunks}-k{self.logrows}-s{self.input_scale}-{self.param_scale}"
+        prefix = "" if self.task == tasks.DEFAULT_TASK else f"{self.task}-"
+        return (f"{prefix}fast-n{self.samples}-x{self.chunks}-k{self.logrows}-s{self.input_scale}-{self.param_scale}"
                 f"-c{self.num_inner_cols}")
 
     def chunk_bounds(self) -> list[tuple[int, int]]:
@@ -94,7 +102,8 @@ class FastCircuitSpec:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["arch"] = self.arch.to_dict()
-        d.update(ezkl=EZKL_VERSION, dataset=zdata.DATASET_ID, graph=GRAPH_VERSION)
+        del d["task"]  # the dataset names it (and digits specs keep the dict, so the cache key, they always had)
+        d.update(ezkl=EZKL_VERSION, dataset=tasks.get(self.task).dataset_id, graph=GRAPH_VERSION)
         return d
 
     @classmethod
@@ -102,7 +111,8 @@ class FastCircuitSpec:
         try:
             fields = {k: int(d[k]) for k in ("samples", "chunks", "logrows", "input_scale", "param_scale",
                                               "num_inner_cols", "decomp_base", "decomp_legs")}
-            return cls(arch=Arch(tuple(int(n) for n in d["arch"]["layers"])), **fields)
+            task = tasks.by_dataset(str(d.get("dataset", zdata.DATASET_ID))).name
+            return cls(arch=Arch(tuple(int(n) for n in d["arch"]["layers"])), task=task, **fields)
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"not a fast circuit spec: {e}") from e
 

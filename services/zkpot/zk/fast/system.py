@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 from zkpot.domain import ProofChecker
 from zkpot.domain.verifiable import AggregateLayout
+from zkpot.ml import tasks
+from zkpot.ml.model import Arch
 from zkpot.zk.common import Progress, quiet
 from zkpot.zk.fast import aggregate
 from zkpot.zk.fast import build as fbuild
@@ -16,12 +18,16 @@ from zkpot.zk.fast.spec import MAX_CHUNK_SAMPLES, FastCircuit, FastCircuitSpec, 
 from zkpot.zk.fast.verify import FastVerifier
 from zkpot.zk.system import ProofResult, ProofSystem, Weights
 
-DEFAULT_SAMPLES = MAX_CHUNK_SAMPLES  # one 2^15-row chunk
+DEFAULT_SAMPLES = MAX_CHUNK_SAMPLES  # digits: one 2^15-row chunk
+CHUNK_SAMPLES = {"mnist": 10}  # the most test samples one chunk holds, by task (measured: docs/zk.md)
 
 
-def fast_spec(samples: int) -> FastCircuitSpec:
-    """The fast circuit over ``samples``: as few 2^15-row chunks as hold them (MAX_CHUNK_SAMPLES each at most)."""
-    return FastCircuitSpec(samples=samples, chunks=chunks_for(samples))
+def fast_spec(samples: int, task: str = "digits") -> FastCircuitSpec:
+    """The fast circuit over ``samples`` of ``task`` with its default MLP: as few chunks as keep each within the
+    task's chunk size (digits: MAX_CHUNK_SAMPLES, one 2^15-row chunk)."""
+    per_chunk = CHUNK_SAMPLES.get(task, MAX_CHUNK_SAMPLES)
+    return FastCircuitSpec(arch=Arch.default(task), samples=samples, chunks=chunks_for(samples, per_chunk),
+                           task=task)
 
 
 class FastSystem(ProofSystem):
@@ -37,8 +43,9 @@ class FastSystem(ProofSystem):
 
     @classmethod
     def build(cls, samples: int | None = None, *, spec: Mapping[str, Any] | None = None,
-              srs_file: Path | None = None, progress: Progress = quiet) -> FastSystem:
-        fast = FastCircuitSpec.from_dict(spec) if spec else fbuild.fit_logrows(fast_spec(samples or DEFAULT_SAMPLES))
+              srs_file: Path | None = None, progress: Progress = quiet, task: str = "digits") -> FastSystem:
+        default = DEFAULT_SAMPLES if task == "digits" else tasks.get(task).default_samples
+        fast = FastCircuitSpec.from_dict(spec) if spec else fbuild.fit_logrows(fast_spec(samples or default, task))
         return cls(fbuild.build(fast, srs_file=srs_file, progress=progress))
 
     @classmethod

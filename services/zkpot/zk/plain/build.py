@@ -70,13 +70,13 @@ def calibrate(spec: CircuitSpec, progress: Progress = quiet) -> dict[str, Any]:
 
     import ezkl
 
-    pool, _ = zdata.split()
+    pool, _ = zdata.split(spec.task)
     trained = train(spec.arch, reference_weights(spec.arch), pool, epochs=20, seed=REFERENCE_SEED)
     with tempfile.TemporaryDirectory(prefix="zkpot-calibrate-") as tmp:
         work = Path(tmp)
         progress("calibrating settings on a trained reference model")
         export_accuracy_onnx(spec.arch, trained, spec.samples, work / "model.onnx")
-        write_json(work / "input.json", task_input(spec.samples))
+        write_json(work / "input.json", task_input(spec.samples, spec.task))
         ezkl.gen_settings(str(work / "model.onnx"), str(work / "settings.json"), py_run_args=_run_args(spec))
         ezkl.calibrate_settings(str(work / "input.json"), str(work / "model.onnx"), str(work / "settings.json"),
                                 "resources", lookup_safety_margin=2.0, scales=[spec.input_scale],
@@ -110,7 +110,7 @@ def _build_into(spec: CircuitSpec, settings: dict[str, Any], srs: Path, dev: boo
     progress("compiling the reference circuit")
     export_accuracy_onnx(spec.arch, reference_weights(spec.arch), spec.samples, work / "reference.onnx")
     write_json(work / "settings.json", settings)
-    write_json(work / "input.json", task_input(spec.samples))
+    write_json(work / "input.json", task_input(spec.samples, spec.task))
     ezkl.compile_circuit(str(work / "reference.onnx"), str(work / "reference.compiled"), str(work / "settings.json"))
     shutil.copyfile(srs, work / "kzg.srs")
     timings["compile_s"] = round(time.perf_counter() - t, 3)
@@ -143,7 +143,7 @@ def _manifest(spec: CircuitSpec, settings: dict[str, Any], work: Path, dev: bool
         "srs_sha256": file_sha256(work / "kzg.srs"),
         "srs_kind": DEVELOPMENT_SRS if dev else "operator-supplied",
         "pk_bytes": (work / "pk.key").stat().st_size,
-        "test_set_sha256": zdata.public_test_set(spec.samples).content_hash(),
+        "test_set_sha256": zdata.public_test_set(spec.samples, spec.task).content_hash(),
         "instances_digest": instances_digest(wit["inputs"]),
         "commitment_layout": commitment_layout(spec.commitment, wit),
         "reference_commitment": witness_commitment(spec.commitment, wit),

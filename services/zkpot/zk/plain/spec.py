@@ -10,6 +10,7 @@ from typing import Any
 
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
+from zkpot.ml import tasks
 from zkpot.ml.model import Arch
 from zkpot.zk.common import EZKL_VERSION
 
@@ -27,30 +28,40 @@ class CircuitSpec:
     input_scale: int = 10
     param_scale: int = 10
     num_inner_cols: int = 2
+    task: str = tasks.DEFAULT_TASK  # whose public test set (zkpot.ml.tasks); the spec's dict records its dataset
 
     def __post_init__(self) -> None:
         if self.commitment not in COMMITMENTS:
             raise InputError(f"commitment must be one of {', '.join(COMMITMENTS)}, not {self.commitment!r}")
-        if not 1 <= self.samples <= zdata.TEST_SIZE:
-            raise InputError(f"samples must lie in 1..{zdata.TEST_SIZE} (the public test set), not {self.samples}")
+        t = tasks.get(self.task)
+        if self.arch.layers[0] != t.n_features or self.arch.layers[-1] != t.n_classes:
+            raise InputError(f"{self.arch.name} does not fit the {t.name} task ({t.n_features} features, "
+                             f"{t.n_classes} classes)")
+        if not 1 <= self.samples <= t.test_size:
+            raise InputError(f"samples must lie in 1..{t.test_size} (the {t.name} public test set), "
+                             f"not {self.samples}")
 
     @property
     def name(self) -> str:
-        return f"n{self.samples}-{self.commitment}-s{self.input_scale}-{self.param_scale}-c{self.num_inner_cols}"
+        prefix = "" if self.task == tasks.DEFAULT_TASK else f"{self.task}-"
+        return (f"{prefix}n{self.samples}-{self.commitment}-s{self.input_scale}-{self.param_scale}"
+                f"-c{self.num_inner_cols}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["arch"] = self.arch.to_dict()
         d["ezkl"] = EZKL_VERSION
-        d["dataset"] = zdata.DATASET_ID
+        del d["task"]  # the dataset names it
+        d["dataset"] = tasks.get(self.task).dataset_id
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CircuitSpec:
         try:
             arch = Arch(tuple(int(n) for n in d["arch"]["layers"]))
+            task = tasks.by_dataset(str(d.get("dataset", zdata.DATASET_ID))).name
             return cls(arch, int(d["samples"]), str(d["commitment"]), int(d["input_scale"]), int(d["param_scale"]),
-                       int(d["num_inner_cols"]))
+                       int(d["num_inner_cols"]), task)
         except (KeyError, TypeError, ValueError) as e:
             raise InputError(f"not a circuit spec: {e}") from e
 
@@ -89,8 +100,8 @@ def frozen_dir(spec: CircuitSpec) -> Path:
     return repo_circuits_dir() / spec.arch.name / spec.name
 
 
-def task_input(samples: int) -> dict[str, Any]:
-    test = zdata.public_test_set(samples)
+def task_input(samples: int, task: str = tasks.DEFAULT_TASK) -> dict[str, Any]:
+    test = zdata.public_test_set(samples, task)
     return {"input_data": [test.X.flatten().tolist(), test.y.tolist()]}
 
 

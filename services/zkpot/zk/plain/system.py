@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from zkpot.domain import ProofChecker
 from zkpot.domain.verifiable import AggregateLayout
+from zkpot.ml.model import Arch
 from zkpot.zk.common import Progress, quiet
 from zkpot.zk.plain import aggregate
 from zkpot.zk.plain import build as pbuild
@@ -29,8 +30,9 @@ class PlainSystem(ProofSystem):
 
     @classmethod
     def build(cls, samples: int | None = None, *, spec: Mapping[str, Any] | None = None,
-              srs_file: Path | None = None, progress: Progress = quiet) -> PlainSystem:
-        plain = CircuitSpec.from_dict(dict(spec)) if spec else CircuitSpec(samples=samples or DEFAULT_SAMPLES)
+              srs_file: Path | None = None, progress: Progress = quiet, task: str = "digits") -> PlainSystem:
+        plain = CircuitSpec.from_dict(dict(spec)) if spec else CircuitSpec(
+            arch=Arch.default(task), samples=samples or DEFAULT_SAMPLES, task=task)
         return cls(pbuild.build(plain, srs_file=srs_file, progress=progress))
 
     @classmethod
