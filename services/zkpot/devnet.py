@@ -55,8 +55,11 @@ class DevnetConfig:
     view_timeout_s: int = 30
     grace_s: int = 5
     secagg_threshold: int = 0  # 0: more than half of each neighbourhood
+    alpha: float | None = None  # non-IID: members' shards drawn Dirichlet(alpha) per class (written as .npz files)
 
     def __post_init__(self) -> None:
+        if self.alpha is not None and self.alpha <= 0:
+            raise InputError("the Dirichlet alpha must be positive")
         if min(self.validators, self.rounds) < 1 or min(self.clients, self.idle_clients, self.provers) < 0:
             raise InputError("validators and rounds must each be at least 1; clients, idle clients, provers >= 0")
         if self.clients + self.idle_clients < 1:
@@ -109,6 +112,23 @@ class Devnet:
         (self.root / "logs").mkdir(parents=True)
         self.keys.write(self.root / "keys")
         write_genesis(self.genesis, self.root / "genesis.json")
+        if self.config.alpha is not None:
+            self._write_shards()
+
+    def _write_shards(self) -> None:
+        """Each trainer's own data (``ZKPOT_TRAIN_DATA``): a Dirichlet split of the task's training pool."""
+        import numpy as np
+
+        from zkpot.ml import data as zdata
+
+        n = self.config.clients + self.config.idle_clients
+        shards = zdata.partition(zdata.split(self.genesis.task)[0], n, alpha=self.config.alpha)
+        (self.root / "data").mkdir()
+        for i, shard in enumerate(shards):
+            np.savez(self.shard_file(i), X=shard.X, y=shard.y)
+
+    def shard_file(self, member: int) -> Path:
+        return self.root / "data" / f"member-{member}.npz"
 
     @property
     def nats_auth(self) -> bool:
@@ -159,9 +179,10 @@ class Devnet:
                 self._spawn(f"prover-{i}", "prover", ZKPOT_PROVER_KEY_FILE=self._key("prover"),
                             ZKPOT_PROVER_SIGNING_KEY_FILE=self._key("prover-signer"))
         for i in range(c.clients):
-            self._spawn(f"trainer-{i}", "trainer", ZKPOT_KEY_FILE=self._key(f"client-{i}"),
+            data = {"ZKPOT_TRAIN_DATA": str(self.shard_file(i))} if c.alpha is not None else {}
+            self._spawn(f"trainer-{i}", "trainer", None, ZKPOT_KEY_FILE=self._key(f"client-{i}"),
                         ZKPOT_CLIENT_INDEX=str(i), ZKPOT_PROVER_BOX_KEY=self.keys.prover_box(i).public_hex,
-                        ZKPOT_EPOCHS=str(c.epochs))
+                        ZKPOT_EPOCHS=str(c.epochs), **data)
         self._write_state()
 
     async def _provision(self) -> list[str]:

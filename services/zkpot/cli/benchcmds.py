@@ -54,6 +54,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bz.add_argument("--json", action="store_true", help="the figures as one JSON object on stdout")
     bz.set_defaults(func=cmd_byzantine)
 
+    tk = bsub.add_parser("task", help="what a task's accuracy proof costs at N public test samples (wall s, CPU s, "
+                         "peak RSS, sizes) and that its count equals the quantized model's")
+    tk.add_argument("--task", default="mnist", help="digits or mnist (default mnist)")
+    tk.add_argument("--samples", default="100,500", help="comma-separated N values (default 100,500)")
+    tk.add_argument("--workers", type=int, default=1, help="processes proving chunks in parallel (default 1, what a "
+                    "prover service does)")
+    tk.add_argument("--json", action="store_true", help="the rows as one JSON array on stdout")
+    tk.set_defaults(func=cmd_task)
+
 
 def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
     for action in parser._actions:
@@ -173,6 +182,27 @@ def cmd_byzantine(args: argparse.Namespace) -> int:
         for name in ("honest", "byzantine", "undefended"):
             out.print(f"{name:>10}: " + " ".join(f"{a:.1%}" for a in result[name]["accuracy"]))
         out.print(f"views of the lying run's blocks: {result['byzantine']['views']}; plot {result['plot']}")
+    return 0
+
+
+def cmd_task(args: argparse.Namespace) -> int:
+    from zkpot.bench import task as btask
+    from zkpot.cli.ui import err, out, print_json
+    from zkpot.ml import tasks
+
+    t = tasks.get(args.task)
+    try:
+        ns = [int(n) for n in args.samples.split(",")]
+    except ValueError as e:
+        raise InputError(f"--samples takes comma-separated integers, not {args.samples!r}") from e
+    if not ns or min(ns) < 1 or max(ns) > t.test_size or args.workers < 1:
+        raise InputError(f"--samples must lie in 1..{t.test_size} (the {t.name} test set), --workers >= 1")
+    with err.status("measuring") as status:
+        rows = [btask.measure(t.name, n, workers=args.workers, progress=status.update) for n in ns]
+    if args.json:
+        print_json(rows)
+    else:
+        out.print(btask.table(rows))
     return 0
 
 

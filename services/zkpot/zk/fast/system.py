@@ -19,7 +19,7 @@ from zkpot.zk.fast.verify import FastVerifier
 from zkpot.zk.system import ProofResult, ProofSystem, Weights
 
 DEFAULT_SAMPLES = MAX_CHUNK_SAMPLES  # digits: one 2^15-row chunk
-CHUNK_SAMPLES = {"mnist": 10}  # the most test samples one chunk holds, by task (measured: docs/zk.md)
+CHUNK_SAMPLES = {"mnist": 47}  # the most test samples one 2^16-row chunk holds, by task (measured: docs/zk.md)
 
 
 def fast_spec(samples: int, task: str = "digits") -> FastCircuitSpec:
