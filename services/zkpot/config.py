@@ -50,7 +50,8 @@ ENV: tuple[Var, ...] = (
         "of a genesis without per-member producers needs it", (), None),
     # trainer
     Var("ZKPOT_CLIENT_INDEX", "this member's index in the client registry", ("trainer",), None),
-    Var("ZKPOT_TRAIN_DATA", "the member's private data (.npz with X, y); default: its shard of digits", (), None),
+    Var("ZKPOT_TRAIN_DATA", "the member's private data (.npz with X, y); default: its shard of the task's pool", (),
+        None),
     Var("ZKPOT_EPOCHS", "local training epochs per round", (), "20"),
     Var("ZKPOT_PROVER_BOX_KEY", "public X25519 key (hex) of this member's prover: the trainer seals its weights to it",
         ("trainer",), None),

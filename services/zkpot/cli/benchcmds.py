@@ -197,8 +197,11 @@ def cmd_task(args: argparse.Namespace) -> int:
         raise InputError(f"--samples takes comma-separated integers, not {args.samples!r}") from e
     if not ns or min(ns) < 1 or max(ns) > t.test_size or args.workers < 1:
         raise InputError(f"--samples must lie in 1..{t.test_size} (the {t.name} test set), --workers >= 1")
+    rows = []
     with err.status("measuring") as status:
-        rows = [btask.measure(t.name, n, workers=args.workers, progress=status.update) for n in ns]
+        for n in ns:  # each row on stderr as it is measured: a 500-image row takes many minutes
+            rows.append(btask.measure(t.name, n, workers=args.workers, progress=status.update))
+            err.print(json.dumps(rows[-1]))
     if args.json:
         print_json(rows)
     else:
