@@ -42,13 +42,19 @@ leader every {liar} round; {c["validators"]} validators for the ledger's attesta
 
 
 def _notes(result: dict[str, Any]) -> str:
+    delta = result["config"]["delta"]
     return f""""Public samples" is the test set the proofs cover and the chain records the global accuracy on
-(MNIST: the first 100 test images, as in the prototype; digits: 78, the network's fast circuit). "Full test split" is the
-task's whole held-out split. Rows labelled "{labels.REPLACED}" are in-process: each member's proof is replaced by
-the count it would prove, approximated by the float model's `count_correct` (the network proves the quantized
-model's count; its runs find the two equal or a sample apart). ε is Opacus' RDP accountant's, one accountant per
-member kept over every round it trained, at δ = {result["config"]["delta"]:g}; the column shows the largest
-member's (non-IID members with fewer images have a larger sampling rate and a larger ε)."""
+(MNIST: the first 100 test images, as in the prototype; digits: 78, the network's fast circuit). "Full test
+split" is the task's whole held-out split.
+
+Rows labelled "{labels.REPLACED}" run in-process: each member's proof is replaced by the count it would prove,
+and that count is approximated by the float model's `count_correct` on the public samples (the network proves
+the quantized model's count; its rows say whether the proven count equalled the quantized model's). The
+accuracy floor is applied to that count.
+
+ε is Opacus' RDP accountant's: one accountant per member, kept over every round the member trained, at
+δ = {delta:g}. The column shows the largest member's ε (non-IID members with fewer images have a larger sampling
+rate and a larger ε)."""
 
 
 def _images(images: dict[str, str]) -> str:
