@@ -106,16 +106,21 @@ def fl_dp(fed: Federation, rounds: int, noise: float, max_grad_norm: float, delt
 
 def pofl(fed: Federation, rounds: int, noise: float, max_grad_norm: float, delta: float) -> dict[str, Any]:
     """PoFL-style: validators evaluate every member's (DP) model in the clear on the public samples; the best one
-    leads and its model, carried in the block, is the next global model (ties: the lowest member index)."""
+    leads and its model, carried in the block, is the next global model."""
     members, model, curve, leaders = DPMembers(fed, noise, max_grad_norm), fed.start, Curve(), []
     for round_ in range(1, rounds + 1):
-        local = members.round(model, round_)
-        counts = [fed.correct(w) for w in local]
-        best = max(range(len(local)), key=lambda i: (counts[i], -i))
+        model, best = pofl_step(fed, members, model, round_)
         leaders.append(best)
-        model = local[best]
         curve.add(fed, model)
     return {**curve.to_dict(), "leaders": leaders, **_privacy(members, delta)}
+
+
+def pofl_step(fed: Federation, members: DPMembers, model: Weights, round_: int) -> tuple[Weights, int]:
+    """One PoFL round: (the winner's model, the winner) — the highest count, ties to the lowest member index."""
+    local = members.round(model, round_)
+    counts = [fed.correct(w) for w in local]
+    best = max(range(len(local)), key=lambda i: (counts[i], -i))
+    return local[best], best
 
 
 def _privacy(members: DPMembers, delta: float) -> dict[str, Any]:
