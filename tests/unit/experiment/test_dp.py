@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from zkpot.experiment import dp
 from zkpot.experiment.config import tiny
 from zkpot.experiment.federation import build

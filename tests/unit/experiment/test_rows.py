@@ -5,7 +5,6 @@ and the model-in-block chain outweighs the ledger by at least the models."""
 from __future__ import annotations
 
 import pytest
-
 from zkpot.experiment import costs, dp, federated
 from zkpot.experiment.centralized import centralized
 from zkpot.experiment.config import ExperimentConfig, tiny

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from zkpot.cli.main import main
 from zkpot.experiment import labels, report, runner
 from zkpot.experiment.config import ExperimentConfig, tiny
