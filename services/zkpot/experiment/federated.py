@@ -34,11 +34,13 @@ def aggregate(fed: Federation, local: list[Weights], counts: list[int], floor: i
 def zkpot(fed: Federation, rounds: int, floor: int, *, lie_every: int = 0, defended: bool = True) -> dict[str, Any]:
     """Global accuracy per round. With ``lie_every`` = k, every k-th round's leader proposes N(0,1) weights:
     ``defended`` validators recompute the aggregate, refuse the block and take the next proposer's honest one;
-    plain FedAvg (``defended=False``) accepts it as the next global model."""
-    model, curve, lies, refused = fed.start, Curve(), [], []
+    plain FedAvg (``defended=False``) accepts it as the next global model. ``aggregated``: members at or above
+    the floor each round (none: the global model carries over)."""
+    model, curve, lies, refused, aggregated = fed.start, Curve(), [], [], []
     for round_ in range(1, rounds + 1):
         local = local_models(fed, model, round_)
         counts = [fed.correct(w) for w in local]
+        aggregated.append(sum(c >= floor for c in counts))
         honest = aggregate(fed, local, counts, floor, model)
         proposal = honest
         if lie_every and round_ % lie_every == 0:
@@ -49,7 +51,7 @@ def zkpot(fed: Federation, rounds: int, floor: int, *, lie_every: int = 0, defen
             proposal = honest  # the next proposer by rank builds the honest block
         model = proposal
         curve.add(fed, model)
-    return {**curve.to_dict(), "lie_rounds": lies, "refused_rounds": refused}
+    return {**curve.to_dict(), "lie_rounds": lies, "refused_rounds": refused, "aggregated": aggregated}
 
 
 def _same(a: Weights, b: Weights) -> bool:

@@ -15,13 +15,14 @@ PROTO_HEAD = "Prototype's log (MNIST, 200 rounds, 20 clients; not measured here)
 def accuracy_table(result: dict[str, Any]) -> str:
     delta = result["config"]["delta"]
     head = ["Task", "Partition", "Row", "Final accuracy, public samples", "Final accuracy, full test split",
-            "Best accuracy, public samples", f"ε at δ={delta:g} (worst member, all rounds)", PROTO_HEAD]
+            "Best accuracy, public samples", f"ε at δ={delta:g} (worst member, all rounds)", "Run time, s", PROTO_HEAD]
     lines = [_md_row(head), _md_row(["---"] * len(head))]
     for run in result["runs"].values():
         for key, row in run["rows"].items():
             lines.append(_md_row([run["task"], run["partition_label"], row["label"],
                                   _acc(row["accuracy"][-1], run["samples"]), _acc(row["full"][-1], run["full_samples"]),
-                                  _acc(max(row["accuracy"]), run["samples"]), _eps(row), _proto(run["task"], key)]))
+                                  _acc(max(row["accuracy"]), run["samples"]), _eps(row), f"{row['wall_s']:.1f}",
+                                  _proto(run["task"], key)]))
         lines.append(_network_row(run))
     return "\n".join(lines)
 
@@ -31,11 +32,11 @@ def _network_row(run: dict[str, Any]) -> str:
     label = labels.long("network")
     if not net:
         return _md_row([run["task"], run["partition_label"], f"{label}: pending (run with `--network-rounds K`)",
-                        "pending", "—", "pending", "—", "—"])
+                        "pending", "—", "pending", "—", "—", "—"])
     acc = net["accuracy"]
     label += f" (rounds 1..{len(acc)}; proven count equals the quantized model's: {net['proven_equals_quantized']})"
     return _md_row([run["task"], run["partition_label"], label, _acc(acc[-1], net["samples"]), "—",
-                    _acc(max(acc), net["samples"]), "—", "—"])
+                    _acc(max(acc), net["samples"]), "—", f"{sum(net['round_s']):.0f}", "—"])
 
 
 def costs_table(result: dict[str, Any]) -> str:
