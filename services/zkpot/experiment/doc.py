@@ -57,7 +57,7 @@ previous global model): {_aggregated(result)}.
 
 ε is Opacus' RDP accountant's: one accountant per member, kept over every round the member trained, at
 δ = {delta:g}. The column shows the largest member's ε (non-IID members with fewer images have a larger sampling
-rate and a larger ε)."""
+rate and a larger ε). Opacus' secure RNG is off (its default; fine for an experiment, not for production)."""
 
 
 def _aggregated(result: dict[str, Any]) -> str:
@@ -82,8 +82,11 @@ stores it, canonical JSON: the block header, one transaction record per member (
 counts, signature), every validator's attestation of every transaction, the parent certificate and the quorum of
 votes; **IPFS** = every member's model sealed to the aggregator (`.npz` of float32 weights), every member's proof,
 and the global model; **chain with models in blocks** = the prototype's design, the same block plus every member's
-model and the global model inside it. The commitment is taken as 256 hex characters (two KZG points); the other
-fields are real.{proofs}"""
+model and the global model inside it. The weight commitment is an assumption, 256 hex characters (two KZG
+points): its real length depends on the circuit; every other field is a real one. The models are counted as the
+single-producer design stores them (the `.npz` sealed to the aggregator); the devnet's default design
+(per-member producers, secure aggregation) stores masked integer vectors instead, of another size, which the
+network rows measure when present.{proofs}"""
 
 
 def _network(result: dict[str, Any]) -> str:

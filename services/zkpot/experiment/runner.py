@@ -21,6 +21,7 @@ from zkpot.experiment.config import ExperimentConfig
 from zkpot.experiment.federation import Federation, build
 
 Progress = Callable[[str], None]
+RESULT_KEYS = ("config", "runs", "costs", "network", "wall_s")
 
 
 def run(config: ExperimentConfig, *, proof_bytes: dict[str, int] | None = None, root: Path = Path("build/experiment"),
@@ -121,8 +122,12 @@ def load(path: Path) -> dict[str, Any]:
     from zkpot.errors import InputError
 
     try:
-        return dict(json.loads(path.read_text()))
+        result = json.loads(path.read_text())
     except FileNotFoundError:
         raise InputError(f"no such run file: {path} (write one with `zkpot experiment`)") from None
-    except json.JSONDecodeError as e:
+    except (OSError, json.JSONDecodeError) as e:
         raise InputError(f"{path} is not a run.json written by `zkpot experiment`: {e}") from None
+    missing = [k for k in RESULT_KEYS if not isinstance(result, dict) or k not in result]
+    if missing:
+        raise InputError(f"{path} lacks {', '.join(missing)}: not a run.json written by `zkpot experiment`")
+    return dict(result)

@@ -56,3 +56,5 @@ def test_cli_redraws_from_json(result: dict[str, Any], tmp_path: Path) -> None:
 def test_bad_input_says_what_to_do(tmp_path: Path) -> None:
     assert main(["experiment", "--tasks", "cifar", "--out", str(tmp_path / "e.md")]) == 2
     assert main(["experiment", "--from-json", str(tmp_path / "missing.json")]) == 2
+    (tmp_path / "other.json").write_text('{"blocks": []}')
+    assert main(["experiment", "--from-json", str(tmp_path / "other.json")]) == 2
