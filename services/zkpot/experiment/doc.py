@@ -29,9 +29,10 @@ Every number and figure on this page was produced by one run of
 {result.get("command", "zkpot experiment")}
 ```
 
-which took {result["wall_s"]:.0f} s of wall time on {machine}, and wrote its raw figures
-to `docs/evaluation/run.json`; `zkpot experiment --from-json docs/evaluation/run.json` redraws this page and its PNGs
-from that file without training anything. Nothing here is copied from elsewhere except the column marked
+whose runs took {result["wall_s"]:.0f} s of wall time on {machine} (the runner's clock: start-up and
+drawing not included), and which wrote its raw figures to `docs/evaluation/run.json`;
+`zkpot experiment --from-json docs/evaluation/run.json` redraws this page and its PNGs from that file without
+training anything. Nothing here is copied from elsewhere except the column marked
 "prototype's log, not measured here" (the ZKPoT paper's prototype).
 
 Settings: tasks {", ".join(c["tasks"])}; partitions {", ".join(c["partitions"])} (Dirichlet α = {c["alpha"]:g});

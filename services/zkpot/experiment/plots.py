@@ -53,7 +53,7 @@ def byzantine(runs: list[dict[str, Any]], path: Path) -> Path:
             ax.plot(range(1, n + 1), rows[key]["accuracy"], style, label=labels.short(key), linewidth=width,
                     alpha=0.5 if key == "zkpot" else 1.0)
         for r in rows["byz_plain"]["lie_rounds"]:
-            ax.axvline(r, color="grey", alpha=0.25)
+            ax.axvline(r, color="grey", alpha=0.45, linewidth=2)
         _finish(ax, f"{run['task']}, {run['partition_label']}", n, legend=False)
     handles, names = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=3, fontsize=8)
