@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +61,31 @@ def test_bad_input_says_what_to_do(tmp_path: Path) -> None:
     assert main(["experiment", "--from-json", str(tmp_path / "missing.json")]) == 2
     (tmp_path / "other.json").write_text('{"blocks": []}')
     assert main(["experiment", "--from-json", str(tmp_path / "other.json")]) == 2
+
+
+def test_same_command_same_numbers(result: dict[str, Any]) -> None:
+    again = runner.run(tiny())
+    for key, row in result["runs"]["digits/iid"]["rows"].items():
+        assert again["runs"]["digits/iid"]["rows"][key]["accuracy"] == row["accuracy"], key
+
+
+def test_network_results_join_the_table(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With ``network_rounds`` the runner calls ``zkpot.experiment.network.run_network`` (a stand-in here: the
+    real one drives the devnet) and its rounds become the network row, the markers and a bytes row."""
+    calls = []
+
+    def run_network(task, alpha, rounds, clients, epochs, root, progress):  # noqa: ANN001, ANN202, ARG001
+        calls.append((task, alpha, rounds, clients, epochs))
+        return {"accuracy": [0.5] * rounds, "round_s": [60.0] * rounds, "ledger_bytes": [30000] * rounds,
+                "ipfs_bytes": [200000] * rounds, "proof_bytes": 40000, "proven_equals_quantized": True,
+                "samples": 78}
+
+    monkeypatch.setitem(sys.modules, "zkpot.experiment.network", types.SimpleNamespace(run_network=run_network))
+    config = dataclasses.replace(tiny(), rounds=1, noises=(1.0,), network_rounds=2)
+    out = runner.run(config, root=tmp_path)
+    out["command"] = "zkpot experiment (tiny, network)"
+    assert calls == [("digits", None, 2, 2, 1)]
+    report.publish(out, tmp_path / "evaluation.md")
+    doc = (tmp_path / "evaluation.md").read_text()
+    assert "ZKPoT on the network, real proofs (rounds 1..2; proven count equals the quantized model's: True)" in doc
+    assert "0.500 (39/78)" in doc and "digits/iid (network, measured)" in doc and "pending" not in doc
