@@ -20,8 +20,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     if args.from_json:
         result = runner.load(args.from_json)
     else:
-        result = runner.run(_config(args), proof_bytes=_proof_bytes(args.proof_bytes),
+        proofs = args.proof_bytes or _default_proof_file(args.out)
+        result = runner.run(_config(args), proof_bytes=_proof_bytes(proofs),
                             progress=lambda line: err.print(f"[dim]·[/] {line}"))
+        result["proof_bytes_source"] = str(proofs) if proofs else None
         result["command"] = _command(args)
         result["machine"] = f"{platform.machine()}, {_cores()} CPU cores, torch on 1 thread"
         runner.save(result, args.out.parent / "evaluation" / "run.json")
@@ -50,8 +52,9 @@ def _command(args: argparse.Namespace) -> str:
              "--noise", args.noise, "--pofl-noise", args.pofl_noise, "--max-grad-norm", f"{args.max_grad_norm:g}",
              "--delta", f"{args.delta:g}", "--byzantine-every", str(args.byzantine_every),
              "--network-rounds", str(args.network_rounds), "--out", str(args.out)]
-    if args.proof_bytes:
-        flags += ["--proof-bytes", str(args.proof_bytes)]
+    proofs = args.proof_bytes or _default_proof_file(args.out)
+    if proofs:
+        flags += ["--proof-bytes", str(proofs)]
     return "zkpot experiment " + shlex.join(flags)
 
 
@@ -64,6 +67,12 @@ def _floats(text: str) -> tuple[float, ...]:
         return tuple(float(p) for p in _names(text))
     except ValueError:
         raise InputError(f"expected comma-separated numbers such as 0.5,1.0,1.5, got {text!r}") from None
+
+
+def _default_proof_file(out_doc: Path) -> Path | None:
+    """``<doc folder>/evaluation/proof_bytes.json`` when the network's side has written one."""
+    path = out_doc.parent / "evaluation" / "proof_bytes.json"
+    return path if path.is_file() else None
 
 
 def _proof_bytes(path: Path | None) -> dict[str, int] | None:
@@ -98,7 +107,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--byzantine-every", type=int, default=3, metavar="K", help="the leader lies every K-th round")
     p.add_argument("--network-rounds", type=int, default=0, metavar="K",
                    help="also run the devnet for K rounds with real proofs (0: the network rows stay pending)")
-    p.add_argument("--proof-bytes", type=Path, metavar="JSON", help='measured proof sizes: {"mnist": n, ...}')
+    p.add_argument("--proof-bytes", type=Path, metavar="JSON",
+                   help='measured proof sizes, {"digits": n, "mnist": n} (default: evaluation/proof_bytes.json '
+                        "beside --out, if there is one; else the IPFS bytes leave proofs out)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the doc to write (PNGs go to its img/ folder)")
     p.add_argument("--from-json", type=Path, metavar="PATH", help="redraw the doc and PNGs from a run.json")
     p.add_argument("--json", action="store_true", help="print the result dict on stdout")

@@ -37,7 +37,7 @@ def run(config: ExperimentConfig, *, proof_bytes: dict[str, int] | None = None, 
         result["costs"][task] = _costs(config, task, (proof_bytes or {}).get(task))
     if config.network_rounds > 0:
         result["network"] = _network(config, root, progress)
-        _attach_network(result)
+        _attach_network(config, result)
     result["wall_s"] = round(time.time() - started, 1)
     return result
 
@@ -103,13 +103,15 @@ def _network(config: ExperimentConfig, root: Path, progress: Progress) -> dict[s
     return dict(out)
 
 
-def _attach_network(result: dict[str, Any]) -> None:
+def _attach_network(config: ExperimentConfig, result: dict[str, Any]) -> None:
+    """Each network run beside its in-process rows; its measured proof size into the IPFS bytes of its task
+    when no size was supplied."""
     for key, net in result["network"].items():
         if key in result["runs"]:
             result["runs"][key]["network"] = net
         task = key.split("/")[0]
-        if net.get("proof_bytes") and result["costs"].get(task) and not result["costs"][task]["proofs_included"]:
-            result["costs"][task]["network_proof_bytes"] = net["proof_bytes"]
+        if net.get("proof_bytes") and not result["costs"][task]["proofs_included"]:
+            result["costs"][task] = _costs(config, task, int(net["proof_bytes"]))
 
 
 def save(result: dict[str, Any], path: Path) -> Path:

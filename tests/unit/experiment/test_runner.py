@@ -88,4 +88,5 @@ def test_network_results_join_the_table(monkeypatch: pytest.MonkeyPatch, tmp_pat
     report.publish(out, tmp_path / "evaluation.md")
     doc = (tmp_path / "evaluation.md").read_text()
     assert "ZKPoT on the network, real proofs (rounds 1..2; proven count equals the quantized model's: True)" in doc
+    assert out["costs"]["digits"]["proofs_included"] and out["costs"]["digits"]["proof_bytes"] == 40000
     assert "0.500 (39/78)" in doc and "digits/iid (network, measured)" in doc and "pending" not in doc
