@@ -24,6 +24,8 @@ def parser() -> argparse.ArgumentParser:
     netcmds.register(sub)
     natscmds.register(sub)
     dbcmds.register(sub)
+    from zkpot.cli import experimentcmds
+    experimentcmds.register(sub)  # `zkpot experiment`
     return p
 
 

@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("zkpot.roles",),
     ("zkpot.bus", "zkpot.db", "zkpot.storage", "zkpot.gateway", "zkpot.infra", "zkpot.task"),
     ("zkpot.services",),
-    ("zkpot.devnet", "zkpot.sim", "zkpot.audit", "zkpot.watch", "zkpot.bench"),
+    ("zkpot.devnet", "zkpot.sim", "zkpot.audit", "zkpot.watch", "zkpot.bench", "zkpot.experiment"),
     ("zkpot.cli", "zkpot.__main__"),
     ("loadtest",),
 )
