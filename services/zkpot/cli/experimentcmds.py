@@ -19,10 +19,16 @@ def cmd_experiment(args: argparse.Namespace) -> int:
 
     if args.from_json:
         result = runner.load(args.from_json)
+        if args.network_from:  # join network runs saved by an earlier --network-rounds run, then redraw
+            result = runner.attach_network(result, args.network_from)
+            result["network_command"] = (f"zkpot experiment --from-json {args.from_json} "
+                                         f"--network-from {args.network_from}")
+            runner.save(result, args.from_json)
     else:
         proofs = args.proof_bytes or _default_proof_file(args.out)
         result = runner.run(_config(args), proof_bytes=_proof_bytes(proofs),
-                            progress=lambda line: err.print(f"[dim]·[/] {line}"))
+                            progress=lambda line: err.print(f"[dim]·[/] {line}"),
+                            network_dir=args.out.parent / "evaluation" / "network", network_from=args.network_from)
         result["proof_bytes_source"] = str(proofs) if proofs else None
         result["command"] = _command(args)
         result["machine"] = f"{platform.machine()}, {_cores()} CPU cores, torch on 1 thread"
@@ -42,7 +48,8 @@ def _config(args: argparse.Namespace):  # -> ExperimentConfig
                             rounds=args.rounds, clients=args.clients, epochs=args.epochs, noises=_floats(args.noise),
                             pofl_noises=_floats(args.pofl_noise), max_grad_norm=args.max_grad_norm,
                             delta=args.delta, byzantine_every=args.byzantine_every,
-                            network_rounds=args.network_rounds)
+                            network_rounds=args.network_rounds, network_clients=args.network_clients,
+                            network_epochs=args.network_epochs)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -51,7 +58,10 @@ def _command(args: argparse.Namespace) -> str:
              "--rounds", str(args.rounds), "--clients", str(args.clients), "--epochs", str(args.epochs),
              "--noise", args.noise, "--pofl-noise", args.pofl_noise, "--max-grad-norm", f"{args.max_grad_norm:g}",
              "--delta", f"{args.delta:g}", "--byzantine-every", str(args.byzantine_every),
-             "--network-rounds", str(args.network_rounds), "--out", str(args.out)]
+             "--network-rounds", str(args.network_rounds), "--network-clients", str(args.network_clients),
+             "--network-epochs", str(args.network_epochs), "--out", str(args.out)]
+    if args.network_from:
+        flags += ["--network-from", str(args.network_from)]
     proofs = args.proof_bytes or _default_proof_file(args.out)
     if proofs:
         flags += ["--proof-bytes", str(proofs)]
@@ -107,6 +117,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--byzantine-every", type=int, default=3, metavar="K", help="the leader lies every K-th round")
     p.add_argument("--network-rounds", type=int, default=0, metavar="K",
                    help="also run the devnet for K rounds with real proofs (0: the network rows stay pending)")
+    p.add_argument("--network-clients", type=int, default=4, help="the devnet's members (default 4)")
+    p.add_argument("--network-epochs", type=int, default=5, help="the devnet members' local epochs (default 5)")
+    p.add_argument("--network-from", type=Path, metavar="DIR", help="take the network runs an earlier "
+                   "--network-rounds run saved in DIR (<task>-<partition>.json) instead of running them again")
     p.add_argument("--proof-bytes", type=Path, metavar="JSON",
                    help='measured proof sizes, {"digits": n, "mnist": n} (default: evaluation/proof_bytes.json '
                         "beside --out, if there is one; else the IPFS bytes leave proofs out)")

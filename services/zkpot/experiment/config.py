@@ -34,6 +34,8 @@ class ExperimentConfig:
     validators: int = 4  # for the ledger's attestations
     partition_seed: int = 0
     network_rounds: int = 0  # > 0: also run the devnet (zkpot.experiment.network) for that many rounds
+    network_clients: int = 4  # the devnet's members (each proof costs seconds to minutes on one prover)
+    network_epochs: int = 5  # the devnet members' local epochs
 
     def __post_init__(self) -> None:
         for name in self.tasks:

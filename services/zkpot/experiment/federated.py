@@ -1,8 +1,8 @@
 """FedAvg rounds in-process: what the network aggregates (ZKPoT) and a Byzantine leader, defended or not.
 
-ZKPoT here replaces each proof by its verified outcome: the member's count on the public samples. The network's
-proof states the *quantized* model's count; this uses the float model's ``count_correct``, which the network's
-runs find equal or within a sample or two. The accuracy floor (genesis ``accuracy_floor`` = samples * 20 // 100)
+ZKPoT here replaces each proof by its verified outcome: the quantized model's count on the public samples, which
+is what the proof states (``Federation.proven``; the network runs check proof = quantized count for every model
+they prove). The accuracy floor (genesis ``accuracy_floor`` = samples * 20 // 100)
 keeps members below it out of the aggregate, and the leader is the member with the highest count.
 """
 
@@ -39,7 +39,7 @@ def zkpot(fed: Federation, rounds: int, floor: int, *, lie_every: int = 0, defen
     model, curve, lies, refused, aggregated = fed.start, Curve(), [], [], []
     for round_ in range(1, rounds + 1):
         local = local_models(fed, model, round_)
-        counts = [fed.correct(w) for w in local]
+        counts = [fed.proven(w) for w in local]
         aggregated.append(sum(c >= floor for c in counts))
         honest = aggregate(fed, local, counts, floor, model)
         proposal = honest

@@ -12,6 +12,8 @@ from zkpot.ml import data as zdata
 from zkpot.ml.data import Dataset
 from zkpot.ml.model import Arch, Weights, count_correct, init_weights
 from zkpot.task import INITIAL_MODEL_SEED
+from zkpot.zk.fast.quantized import quantized_count
+from zkpot.zk.fast.spec import FastCircuitSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,8 +39,14 @@ class Federation:
         return round_ * 1000 + member
 
     def correct(self, weights: Mapping[str, np.ndarray]) -> int:
-        """Float-model count on the public samples (what a member's proof states, up to quantization)."""
+        """Float-model count on the public samples (what the chain states of a global model)."""
         return count_correct(self.arch, weights, self.public)
+
+    def proven(self, weights: Mapping[str, np.ndarray]) -> int:
+        """What a member's proof states: the quantized model's count on the public samples, computed exactly as
+        the fast circuit computes it (``zk.fast.quantized``), without the proof."""
+        spec = FastCircuitSpec(arch=self.arch, samples=len(self.public), chunks=1, task=self.task)
+        return quantized_count(spec, weights, self.public)
 
     def score(self, weights: Mapping[str, np.ndarray]) -> tuple[float, float]:
         """(accuracy on the public samples, accuracy on the full test split), rounded to 4 digits."""

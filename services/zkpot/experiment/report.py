@@ -34,9 +34,19 @@ def _network_row(run: dict[str, Any]) -> str:
         return _md_row([run["task"], run["partition_label"], f"{label}: pending (run with `--network-rounds K`)",
                         "pending", "—", "pending", "—", "—", "—"])
     acc = net["accuracy"]
-    label += f" (rounds 1..{len(acc)}; proven count equals the quantized model's: {net['proven_equals_quantized']})"
-    return _md_row([run["task"], run["partition_label"], label, _acc(acc[-1], net["samples"]), "—",
-                    _acc(max(acc), net["samples"]), "—", f"{sum(net['round_s']):.0f}", "—"])
+    same = "yes" if net["proven_equals_quantized"] else "NO"
+    label += (f" ({net['clients']} members, {net.get('epochs', '?')} local epochs, rounds 1..{len(acc)}; "
+              f"{net['proven_models']} models proven, each proven count equal to its quantized model's: {same})")
+    lines = [_md_row([run["task"], run["partition_label"], label, _acc(acc[-1], net["samples"]), "—",
+                      _acc(max(acc), net["samples"]), "—", f"{sum(net['round_s']):.0f}", "—"])]
+    replica = net.get("replica")
+    if replica:
+        lines.append(_md_row([run["task"], run["partition_label"],
+                              f"{labels.long('zkpot')}, with the network run's {net['clients']} members and epochs",
+                              _acc(replica["accuracy"][-1], net["samples"]),
+                              _acc(replica["full"][-1], run["full_samples"]),
+                              _acc(max(replica["accuracy"]), net["samples"]), "—", "—", "—"]))
+    return "\n".join(lines)
 
 
 def costs_table(result: dict[str, Any]) -> str:

@@ -25,8 +25,11 @@ RESULT_KEYS = ("config", "runs", "costs", "network", "wall_s")
 
 
 def run(config: ExperimentConfig, *, proof_bytes: dict[str, int] | None = None, root: Path = Path("build/experiment"),
-        progress: Progress = lambda _: None) -> dict[str, Any]:
-    """Every row of every task and partition; ``proof_bytes`` (by task) feed the IPFS byte counts."""
+        progress: Progress = lambda _: None, network_dir: Path | None = None,
+        network_from: Path | None = None) -> dict[str, Any]:
+    """Every row of every task and partition; ``proof_bytes`` (by task) feed the IPFS byte counts. The network
+    runs (``config.network_rounds`` > 0) are saved as ``network_dir/<task>-<partition>.json``; with
+    ``network_from`` they are read from such a folder instead of run again."""
     _one_thread()
     started = time.time()
     result: dict[str, Any] = {"config": config.to_dict(), "runs": {}, "costs": {}, "network": {}}
@@ -35,8 +38,11 @@ def run(config: ExperimentConfig, *, proof_bytes: dict[str, int] | None = None, 
             fed = build(config, task, partition)
             result["runs"][f"{task}/{partition}"] = _rows(config, fed, partition, progress)
         result["costs"][task] = _costs(config, task, (proof_bytes or {}).get(task))
-    if config.network_rounds > 0:
-        result["network"] = _network(config, root, progress)
+    if network_from is not None:
+        result["network"] = _network_from(config, network_from)
+    elif config.network_rounds > 0:
+        result["network"] = _network(config, root, progress, network_dir)
+    if result["network"]:
         _attach_network(config, result)
     result["wall_s"] = round(time.time() - started, 1)
     return result
@@ -91,16 +97,50 @@ def _costs(config: ExperimentConfig, task: str, proof_bytes: int | None) -> dict
                              samples=len(fed.public), proof_bytes=proof_bytes)
 
 
-def _network(config: ExperimentConfig, root: Path, progress: Progress) -> dict[str, Any]:
-    from zkpot.experiment import network  # type: ignore[attr-defined]  # the devnet hook, written separately
+def _network(config: ExperimentConfig, root: Path, progress: Progress, save_dir: Path | None) -> dict[str, Any]:
+    from zkpot.experiment import network  # the devnet: imported only when it runs
 
     out = {}
     for task in config.tasks:
         for partition in config.partitions:
-            out[f"{task}/{partition}"] = network.run_network(
-                task, config.alpha_of(partition), config.network_rounds, config.clients, config.epochs,
-                root / f"{task}-{partition}", progress)
-    return dict(out)
+            t = time.time()
+            net = network.run_network(task, config.alpha_of(partition), config.network_rounds,
+                                      config.network_clients, config.network_epochs, root / f"{task}-{partition}",
+                                      progress)
+            net["epochs"], net["wall_s"] = config.network_epochs, round(time.time() - t, 1)
+            out[f"{task}/{partition}"] = net
+            if save_dir is not None:
+                save_dir.mkdir(parents=True, exist_ok=True)
+                (save_dir / f"{task}-{partition}.json").write_text(json.dumps(net, indent=1) + "\n")
+    return out
+
+
+def attach_network(result: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``result`` (a run.json) with the network runs saved in ``folder`` joined to its rows, as a run with
+    ``network_from`` would have them; the in-process rows are kept as they were computed."""
+    config = ExperimentConfig.from_dict(result["config"])
+    result["network"] = _network_from(config, folder)
+    _attach_network(config, result)
+    return result
+
+
+def _network_from(config: ExperimentConfig, folder: Path) -> dict[str, Any]:
+    """Network runs an earlier ``--network-rounds`` run saved (``<task>-<partition>.json`` each)."""
+    from zkpot.errors import InputError
+
+    out = {}
+    for task in config.tasks:
+        for partition in config.partitions:
+            path = folder / f"{task}-{partition}.json"
+            try:
+                net = json.loads(path.read_text())
+                ok = isinstance(net, dict) and net.get("task") == task and net.get("accuracy")
+            except (OSError, json.JSONDecodeError) as e:
+                raise InputError(f"--network-from: cannot read {path} ({e}); run with --network-rounds K") from None
+            if not ok:
+                raise InputError(f"--network-from: {path} is not a network run of {task}")
+            out[f"{task}/{partition}"] = net
+    return out
 
 
 def _attach_network(config: ExperimentConfig, result: dict[str, Any]) -> None:
@@ -109,9 +149,22 @@ def _attach_network(config: ExperimentConfig, result: dict[str, Any]) -> None:
     for key, net in result["network"].items():
         if key in result["runs"]:
             result["runs"][key]["network"] = net
+            net["replica"] = _replica(config, key, net)
         task = key.split("/")[0]
         if net.get("proof_bytes") and not result["costs"][task]["proofs_included"]:
             result["costs"][task] = _costs(config, task, int(net["proof_bytes"]))
+
+
+def _replica(config: ExperimentConfig, key: str, net: dict[str, Any]) -> dict[str, Any]:
+    """The in-process ZKPoT row with the network run's members, epochs and rounds: what the network's curve
+    should be, up to the secure aggregate's quantized decoding (proofs replaced by their outcome)."""
+    import dataclasses
+
+    task, partition = key.split("/")
+    epochs = int(net.get("epochs", config.network_epochs))
+    same = dataclasses.replace(config, clients=int(net["clients"]), epochs=epochs)
+    fed = build(same, task, partition)
+    return federated.zkpot(fed, len(net["accuracy"]), same.floor(task))
 
 
 def save(result: dict[str, Any], path: Path) -> Path:

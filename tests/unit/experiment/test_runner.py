@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from zkpot.cli.main import main
+from zkpot.errors import InputError
 from zkpot.experiment import labels, report, runner
 from zkpot.experiment.config import ExperimentConfig, tiny
 
@@ -76,17 +77,26 @@ def test_network_results_join_the_table(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
     def run_network(task, alpha, rounds, clients, epochs, root, progress):  # noqa: ANN001, ANN202, ARG001
         calls.append((task, alpha, rounds, clients, epochs))
-        return {"accuracy": [0.5] * rounds, "round_s": [60.0] * rounds, "ledger_bytes": [30000] * rounds,
-                "ipfs_bytes": [200000] * rounds, "proof_bytes": 40000, "proven_equals_quantized": True,
-                "samples": 78}
+        return {"task": task, "clients": clients, "accuracy": [0.5] * rounds, "round_s": [60.0] * rounds,
+                "ledger_bytes": [30000] * rounds, "ipfs_bytes": [200000] * rounds, "proof_bytes": 40000,
+                "proven_equals_quantized": True, "proven_models": 2 * rounds, "samples": 78}
 
     monkeypatch.setitem(sys.modules, "zkpot.experiment.network", types.SimpleNamespace(run_network=run_network))
-    config = dataclasses.replace(tiny(), rounds=1, noises=(1.0,), network_rounds=2)
-    out = runner.run(config, root=tmp_path)
+    config = dataclasses.replace(tiny(), rounds=1, noises=(1.0,), network_rounds=2, network_clients=2,
+                                 network_epochs=1)
+    out = runner.run(config, root=tmp_path, network_dir=tmp_path / "network")
     out["command"] = "zkpot experiment (tiny, network)"
     assert calls == [("digits", None, 2, 2, 1)]
     report.publish(out, tmp_path / "evaluation.md")
     doc = (tmp_path / "evaluation.md").read_text()
-    assert "ZKPoT on the network, real proofs (rounds 1..2; proven count equals the quantized model's: True)" in doc
+    assert ("ZKPoT on the network, real proofs (2 members, 1 local epochs, rounds 1..2; 4 models proven, each "
+            "proven count equal to its quantized model's: yes)") in doc
+    assert "with the network run's 2 members and epochs" in doc  # the in-process replica beside it
     assert out["costs"]["digits"]["proofs_included"] and out["costs"]["digits"]["proof_bytes"] == 40000
     assert "0.500 (39/78)" in doc and "digits/iid (network, measured)" in doc and "pending" not in doc
+    # a later run takes the saved network runs instead of starting the devnet again
+    calls.clear()
+    again = runner.run(config, root=tmp_path, network_from=tmp_path / "network")
+    assert calls == [] and again["network"]["digits/iid"]["accuracy"] == [0.5, 0.5]
+    with pytest.raises(InputError, match="network-rounds"):
+        runner.run(config, network_from=tmp_path / "nothing-here")
