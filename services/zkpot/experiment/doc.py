@@ -49,9 +49,10 @@ def _notes(result: dict[str, Any]) -> str:
 split" is the task's whole held-out split.
 
 Rows labelled "{labels.REPLACED}" run in-process: each member's proof is replaced by the count it would prove,
-and that count is approximated by the float model's `count_correct` on the public samples (the network proves
-the quantized model's count; its rows say whether the proven count equalled the quantized model's). The
-accuracy floor is applied to that count.
+the quantized model's count on the public samples, computed in exact integers as the fast circuit computes it
+(`zkpot.zk.fast.quantized`; the network rows prove it for real and say whether every proven count equalled the
+quantized model's). The accuracy floor is applied to that count; the global accuracy, as on the chain, is the
+float global model's.
 
 Members at or above the floor, and so aggregated, in each round of the ZKPoT row (a round with none keeps the
 previous global model): {_aggregated(result)}.
@@ -91,17 +92,53 @@ network rows measure when present.{proofs}"""
 
 
 def _network(result: dict[str, Any]) -> str:
-    if result.get("network"):
-        return """## The network rows
-
-The rows "ZKPoT on the network, real proofs" come from the devnet (`zkpot.experiment.network`), run by this same
-command with `--network-rounds`: real ezkl proofs, NATS, IPFS and validators; their rounds are the star markers on
-the accuracy figures."""
-    return """## The network rows: pending
+    nets = result.get("network") or {}
+    if not nets:
+        return """## The network rows: pending
 
 This run used `--network-rounds 0`: the rows "ZKPoT on the network, real proofs" are pending. Re-run the command
 above with `--network-rounds K` to fill them (and the network's measured ledger and IPFS bytes, with real proof
 sizes) from the devnet."""
+    c = result["config"]
+    joined = result.get("network_command")
+    how = (f"They were run by the network part of `zkpot experiment` (`zkpot.experiment.network.run_network`, what "
+           f"`--network-rounds K --network-clients M --network-epochs E` runs for each task and partition, saving "
+           f"`docs/evaluation/network/<task>-<partition>.json`) and joined to the in-process run above with\n\n"
+           f"```\n{joined}\n```\n\nwhich keeps the in-process rows as computed and redraws the page."
+           if joined else f"They were run by the command above ({c['network_rounds']} rounds each).")
+    rows = ["| Task / partition | Members, local epochs | Global accuracy per round (network) | Same config "
+            "in-process (proofs replaced by their outcome) | Round wall s | Models proven; proven = quantized | "
+            "Ledger bytes / round | IPFS bytes / round | Proof bytes |", "|" + " --- |" * 9]
+    for key, net in nets.items():
+        replica = net.get("replica", {}).get("accuracy", [])
+        rows.append(f"| {key} | {net['clients']}, {net.get('epochs', '?')} | "
+                    f"{', '.join(f'{a:.3f}' for a in net['accuracy'])} | "
+                    f"{', '.join(f'{a:.3f}' for a in replica) or '—'} | "
+                    f"{', '.join(f'{s:.0f}' for s in net['round_s'])} | "
+                    f"{net['proven_models']}; {'yes' if net['proven_equals_quantized'] else 'NO'} | "
+                    f"{', '.join(f'{b:,}' for b in net['ledger_bytes'])} | "
+                    f"{', '.join(f'{b:,}' for b in net['ipfs_bytes'])} | {net['proof_bytes']:,} |")
+    return f"""## The network rows
+
+The rows "ZKPoT on the network, real proofs" come from the devnet: `zkpot devnet` as `make run` starts it (real
+nats-server with nkeys, PostgreSQL, the gateway, one prover, 4 validators, a block producer per member and secure
+aggregation), with real ezkl proofs of the fast circuit over the public samples, every member training on its own
+shard (the Dirichlet shards are written to each trainer's `ZKPOT_TRAIN_DATA`). The global accuracy is the one the
+finalized block states (`global_correct` over the public samples). Every proven model was opened afterwards with
+its member's own key (the experimenter runs every member) and its proof's count compared with the quantized
+model's count. {how}
+
+They run with fewer members and more local epochs than the in-process rows (each MNIST proof takes minutes on
+one prover on 2 cores), so each is shown beside the in-process ZKPoT row run with its own members, epochs and
+rounds; the two differ only by the secure aggregate's quantized decoding and by the network's timing (a member
+whose masked vector misses the cutoff is left out). Ledger bytes are the finalized bundle as the chain stores it
+(header, transactions, the proposal's signature and the validators' votes); IPFS bytes are the blobs the block
+names (each member's proof and sealed model, the aggregate and the global model) plus the masked vectors of secure
+aggregation (32 bytes a parameter, counted over the run and spread evenly over its rounds).
+
+{chr(10).join(rows)}
+
+Round times were measured while other work shared the machine's 2 cores."""
 
 
 def _differences(result: dict[str, Any]) -> str:

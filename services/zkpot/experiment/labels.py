@@ -7,7 +7,7 @@ column and are never measured here.
 
 from __future__ import annotations
 
-REPLACED = "proofs replaced by their outcome: the float model's count standing in for the quantized model's"
+REPLACED = "proofs replaced by their outcome: the quantized model's count, computed as the circuit computes it"
 
 # the paper prototype's final accuracies on MNIST, by row key (not measured here)
 PROTOTYPE_MNIST: dict[str, float] = {
