@@ -85,8 +85,8 @@ counts, signature), every validator's attestation of every transaction, the pare
 votes; **IPFS** = every member's model sealed to the aggregator (`.npz` of float32 weights), every member's proof,
 and the global model; **chain with models in blocks** = the prototype's design, the same block plus every member's
 model and the global model inside it. The weight commitment is 128 hex characters (one BN254 G1 point), its
-length in the network runs' chains; its value is random here, every other field is a real one. The models are counted as the
-single-producer design stores them (the `.npz` sealed to the aggregator); the devnet's default design
+length in the network runs' chains; its value is random here, every other field is a real one. The models are
+counted as the single-producer design stores them (the `.npz` sealed to the aggregator); the devnet's default design
 (per-member producers, secure aggregation) stores masked integer vectors instead, of another size, which the
 network rows measure when present.{proofs}"""
 
