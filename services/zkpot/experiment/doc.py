@@ -182,4 +182,7 @@ def _definitions(result: dict[str, Any]) -> str:
 - **Byzantine leader** — every {liar} round the elected leader proposes N(0,1) weights instead of the
   aggregate. With this network's defences the validators recompute the aggregate, refuse the block, and the
   next proposer's honest block is taken, so the curve is the honest one; with plain FedAvg the lie becomes the
-  global model and the members start the next round from it."""
+  global model and the members start the next round from it. The defended row is in-process; the defence itself
+  runs on the real network in `zkpot bench byzantine` (devnets where every member's producer lies when it leads:
+  N(0,1) weights, its own model, a dropped member, silence; docs/consensus.md and docs/byzantine/run.json, on
+  digits): every lie was refused or skipped and the honest and lying runs gave the same accuracy curve."""
