@@ -142,10 +142,14 @@ def survivors(genesis: Genesis, round_: int, keys: Iterable[Stored], masked: Ite
               attested: Collection[str], cutoff_ms: int) -> tuple[dict[str, MaskKeys], dict[str, MaskedInput]]:
     """The round's mask keys, and the masked inputs that go into its aggregate: stored by the cutoff, naming a
     tx a quorum attested, and pairwise consistent (``secagg.consistent_survivors``). Every party that holds the
-    same messages computes the same survivors."""
+    same messages computes the same survivors. Fewer survivors than the threshold are none: their sum cannot be
+    unmasked (no honest member reveals for it, as it could expose a single member's model), so the round
+    aggregates nothing and its block goes on without its txs instead of waiting for reveals that never come."""
     advertised = first_per_member(genesis, round_, keys)
     inputs = {c: m for c, m in first_per_member(genesis, round_, masked, cutoff_ms).items() if m.tx_id in attested}
     kept = consistent_survivors(advertised, inputs)
+    if len(kept) < secagg_params(genesis)[1]:
+        return advertised, {}
     return advertised, {c: inputs[c] for c in kept}
 
 

@@ -161,3 +161,24 @@ def test_the_aggregatable_txs_are_each_named_once_whatever_the_sources_repeat() 
     found = aggregatable_txs(txs + txs[::-1], inputs)  # a replica's own copies and the block's
     assert found == sorted(txs, key=lambda t: t.tx_id)
     assert ranking(found)[1].correct == 80  # so view 1 is the second-best member's, not the best's again
+
+
+def test_fewer_survivors_than_the_threshold_aggregate_nothing_so_the_round_goes_on() -> None:
+    """With three members the threshold is 2: one surviving masked vector alone would expose that member's model,
+    so no honest member reveals for it; the survivors are none and the block holds no txs (the round used to wait
+    for reveals forever: an MNIST devnet whose proofs outlasted the deadline found it)."""
+    from zkpot.domain.consensus import Stored, aggregatable_txs, secagg_params, survivors
+    from zkpot.domain.secagg import MaskedInput, MaskKeys
+
+    txs = txs_with(70, 80, 90)
+    keys = [Stored(MaskKeys(1, c.public_hex, "01" * 32, "02" * 32, "03" * 32).sign(c), 100) for c in CLIENTS]
+    others = lambda i: tuple(sorted(c.public_hex for j, c in enumerate(CLIENTS) if j != i))  # noqa: E731
+    masked = [Stored(MaskedInput(1, tx.client, tx.tx_id, "cd" * 32, "bafy", others(i)).sign(CLIENTS[i]), 1_000)
+              for i, tx in enumerate(txs)]
+    attested = {tx.tx_id for tx in txs}
+    assert secagg_params(G)[1] == 2
+    _, two = survivors(G, 1, keys, masked[:2], attested, 10_000)
+    assert sorted(two) == sorted(tx.client for tx in txs[:2])
+    assert len(aggregatable_txs(txs, two)) == 2
+    _, one = survivors(G, 1, keys, masked[:1], attested, 10_000)
+    assert one == {} and aggregatable_txs(txs, one) == []
