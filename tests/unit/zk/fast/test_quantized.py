@@ -7,9 +7,10 @@ import pytest
 from zkpot.errors import InputError
 from zkpot.ml import data as zdata
 from zkpot.ml import model as zmodel
+from zkpot.ml import tasks
 from zkpot.zk.fast.quantized import quantize, quantized_count, quantized_logits
-from zkpot.zk.fast.spec import FastCircuitSpec
-from zkpot.zk.fast.system import fast_spec
+from zkpot.zk.fast.spec import MAX_CHUNK_SAMPLES, FastCircuitSpec
+from zkpot.zk.fast.system import FastSystem, fast_spec
 
 SPEC = FastCircuitSpec(samples=78, chunks=1)
 
@@ -46,6 +47,7 @@ def test_quantizing_a_model_off_the_grid_can_move_its_count_only_near_ties() -> 
 
 
 def test_a_digits_spec_keeps_the_dict_it_always_had_and_an_mnist_spec_round_trips() -> None:
+    assert tasks.get("digits").default_samples == FastSystem.default_samples == MAX_CHUNK_SAMPLES  # one default
     digits = FastCircuitSpec().to_dict()
     assert "task" not in digits and digits["dataset"] == zdata.DATASET_ID
     mnist = fast_spec(100, "mnist")
