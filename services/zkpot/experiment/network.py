@@ -58,6 +58,7 @@ def run_network(task: str, alpha: float | None, rounds: int, clients: int, epoch
 
 def _figures(net: Devnet, circuit: FastSystem, chain: Path, blocks: list[Any]) -> dict[str, Any]:
     store = LocalStore(net.root / "blobs")
+    test = zdata.public_test_set(net.genesis.samples, net.genesis.task)
     lines = [line for line in chain.read_text().splitlines() if line]
     finals = sorted((Finalized.from_dict(json.loads(line)) for line in lines), key=lambda f: f.block.header.height)
     size = {f.block.header.height: len(line.encode()) + 1 for f, line in zip(finals, lines, strict=True)}
@@ -66,13 +67,12 @@ def _figures(net: Devnet, circuit: FastSystem, chain: Path, blocks: list[Any]) -
         named = [f.block.header.model_cid, f.block.header.aggregate_cid]
         named += [c for tx in f.block.txs for c in (tx.proof_cid, tx.model_cid)]
         referenced.append(sum(_size(store, c) for c in named if c))
-        checks += [_check(net, circuit, store, tx) for tx in f.block.txs]
+        checks += [_check(net, circuit, store, test, tx) for tx in f.block.txs]
     all_blobs = sum(p.stat().st_size for p in (net.root / "blobs").rglob("*") if p.is_file()
                     and ".tmp" not in p.parts)
     unnamed = max(0, all_blobs - sum(referenced) - _size(store, net.genesis.initial_model_cid))
     per_round_rest = unnamed // max(1, len(finals))
     proofs = [_size(store, tx.proof_cid) for f in finals for tx in f.block.txs]
-    test = zdata.public_test_set(net.genesis.samples, net.genesis.task)
     return {
         "task": net.genesis.task, "alpha": net.config.alpha, "clients": net.config.clients,
         "samples": net.genesis.samples, "arch": circuit.arch.name, "rounds": len(blocks),
@@ -91,12 +91,11 @@ def _size(store: LocalStore, cid: str) -> int:
     return path.stat().st_size if path.is_file() else 0
 
 
-def _check(net: Devnet, circuit: FastSystem, store: LocalStore, tx: Any) -> dict[str, Any]:
+def _check(net: Devnet, circuit: FastSystem, store: LocalStore, test: zdata.Dataset, tx: Any) -> dict[str, Any]:
     """A tx's proven count beside its model's quantized and float counts (the model opened with its member's key)."""
     member = list(net.genesis.clients).index(tx.client)
     key = SigningKey.from_hex((net.root / "keys" / f"client-{member}.key").read_text().strip())
     weights = weights_from_bytes(circuit.arch, open_sealed(store.path_of(tx.model_cid).read_bytes(), own_box(key)))
-    test = zdata.public_test_set(net.genesis.samples, net.genesis.task)
     return {"round": tx.round, "member": member, "proven": tx.correct,
             "quantized": quantized_count(circuit.circuit.spec, weights, test),
             "float": count_correct(circuit.arch, weights, test)}
